@@ -1,0 +1,59 @@
+import Fastify, { type FastifyBaseLogger } from 'fastify'
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { Db } from './db/db.js'
+import authPlugin from './plugins/auth.js'
+import errorHandler from './plugins/error-handler.js'
+import routes from './routes/index.js'
+import type { ReadinessCheck } from './routes/health.js'
+import { createApplicationService } from './services/applications.js'
+import { deriveSecretsKey } from './services/app-credentials.js'
+import { VERSION } from './version.js'
+
+export interface AppDeps {
+  db: Db
+  config: {
+    JWT_SECRET: string
+    JWT_TTL: number
+    JWT_ISSUER: string
+    SECRETS_KEY?: string | undefined
+    REQUIRE_APP_AUTH: boolean
+  }
+  /** Readiness probes beyond the database (queue, ...). */
+  checks?: ReadinessCheck[]
+  logger?: FastifyBaseLogger | boolean
+}
+
+/** Builds the HTTP application; never listens, so tests and tools can inject requests. */
+export async function buildApp (deps: AppDeps) {
+  const app = Fastify({
+    loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
+    logger: typeof deps.logger === 'object' ? undefined : (deps.logger ?? false),
+    requestIdHeader: 'x-rainbow-correlation-id',
+    genReqId: () => crypto.randomUUID(),
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+
+  const secretsKey = deriveSecretsKey(deps.config.SECRETS_KEY ?? deps.config.JWT_SECRET)
+  const applications = createApplicationService({ db: deps.db, secretsKey })
+
+  await app.register(errorHandler)
+  await app.register(authPlugin, {
+    db: deps.db,
+    applications,
+    jwtSecret: deps.config.JWT_SECRET,
+    jwtTtlSeconds: deps.config.JWT_TTL,
+    issuer: deps.config.JWT_ISSUER,
+    requireAppAuth: deps.config.REQUIRE_APP_AUTH,
+  })
+  await app.register(routes, {
+    db: deps.db,
+    version: VERSION,
+    requireAppAuth: deps.config.REQUIRE_APP_AUTH,
+    checks: [{ name: 'database', check: () => deps.db.ping() }, ...(deps.checks ?? [])],
+  })
+  return app
+}

@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import pino from 'pino'
+import { openRuntime } from './bootstrap.js'
+import { ConfigError, loadConfig } from './config.js'
+import { DataDirLockedError } from './db/data-dir-lock.js'
+import { listLiveUsers } from './db/users-repository.js'
+import { findCompany } from './db/companies-repository.js'
+import { migrate } from './db/migrate.js'
+import { deriveSecretsKey } from './services/app-credentials.js'
+import { createApplicationService } from './services/applications.js'
+import { InventoryError, loadInventory, parseInventory } from './services/pbx-inventory.js'
+import { ADMIN_ROLES, TenantError, createTenantService, type AdminRole } from './services/tenants.js'
+import { toUserView } from './services/user-view.js'
+import { seedDemo } from './services/demo-seed.js'
+import type { Runtime } from './bootstrap.js'
+import type { Config } from './config.js'
+
+class UsageError extends Error {}
+
+const USAGE = `usage: massprov <command> [options]   (database chosen by the environment, as for the server)
+  migrate
+  create-company --name N [--organization O]
+  create-admin   --company ID --email E --password P --role ${ADMIN_ROLES.join('|')} [--jid J]
+  create-app     --name N
+  load-pbx       --company ID --pbx PBXID --file F.csv     (lines shortNumber;internalNumber;number)
+  list-users     --company ID [--limit N] [--offset N]
+  seed-demo`
+
+type Command = (rt: Runtime, args: Record<string, string | undefined>, config: Config) => Promise<unknown>
+
+function need (args: Record<string, string | undefined>, name: string): string {
+  const v = args[name]
+  if (v === undefined || v.trim() === '') throw new UsageError(`--${name} is required`)
+  return v
+}
+
+const COMMANDS: Record<string, { options: string[], run: Command }> = {
+  migrate: {
+    options: [],
+    run: async (rt) => ({ applied: await migrate(rt.db) }),
+  },
+  'create-company': {
+    options: ['name', 'organization'],
+    run: (rt, a, c) => rt.db.transaction(async (tx) => {
+      const { companyId } = await createTenantService({ db: rt.db, xmppDomain: c.XMPP_DOMAIN })
+        .createCompany({ name: need(a, 'name'), organization: a.organization }, tx)
+      return { companyId }
+    }),
+  },
+  'create-admin': {
+    options: ['company', 'email', 'password', 'role', 'jid'],
+    run: (rt, a, c) => rt.db.transaction(async (tx) => {
+      const role = need(a, 'role')
+      if (!(ADMIN_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${ADMIN_ROLES.join(', ')}`)
+      const { userId } = await createTenantService({ db: rt.db, xmppDomain: c.XMPP_DOMAIN }).createAdmin({
+        companyId: need(a, 'company'), email: need(a, 'email'), password: need(a, 'password'), role: role as AdminRole, jid: a.jid,
+      }, tx)
+      return { userId }
+    }),
+  },
+  'create-app': {
+    options: ['name'],
+    run: (rt, a, c) => rt.db.transaction((tx) =>
+      createApplicationService({ db: tx, secretsKey: deriveSecretsKey(c.SECRETS_KEY ?? rt.jwtSecret) }).create(need(a, 'name'))),
+  },
+  'load-pbx': {
+    options: ['company', 'pbx', 'file', 'name'],
+    run: (rt, a) => {
+      const file = need(a, 'file')
+      let text: string
+      try {
+        text = readFileSync(file, 'utf8')
+      } catch (err) {
+        throw new UsageError(`cannot read ${file}: ${(err as Error).message}`)
+      }
+      const numbers = parseInventory(text)
+      return rt.db.transaction((tx) => loadInventory(tx, { companyId: need(a, 'company'), pbxId: need(a, 'pbx'), numbers, name: a.name }))
+    },
+  },
+  'list-users': {
+    options: ['company', 'limit', 'offset'],
+    run: async (rt, a) => {
+      const limit = Number(a.limit ?? 1000)
+      const offset = Number(a.offset ?? 0)
+      if (!Number.isInteger(limit) || limit < 1 || !Number.isInteger(offset) || offset < 0) throw new UsageError('--limit and --offset must be non-negative integers')
+      const companyId = need(a, 'company')
+      if (!(await findCompany(rt.db, companyId))) throw new UsageError(`company ${companyId} does not exist`)
+      const page = await listLiveUsers(rt.db, companyId, { limit, offset })
+      return { total: page.total, users: page.rows.map(toUserView) }
+    },
+  },
+  'seed-demo': {
+    options: [],
+    run: async (rt, _a, c) => (await seedDemo(rt.db, { secretsKey: deriveSecretsKey(c.SECRETS_KEY ?? rt.jwtSecret), xmppDomain: c.XMPP_DOMAIN })) ??
+      { seeded: false, reason: 'the database already holds a company' },
+  },
+}
+
+async function main (argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  const command = name ? COMMANDS[name] : undefined
+  if (!command) {
+    process.stderr.write(`${name && name !== '--help' ? `massprov: unknown command "${name}"\n` : ''}${USAGE}\n`)
+    return name === '--help' ? 0 : 2
+  }
+  let runtime: Runtime | undefined
+  try {
+    const { values } = parseArgs({
+      args: rest,
+      options: Object.fromEntries(command.options.map((o) => [o, { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    })
+    const config = loadConfig(process.env)
+    // Logs go to stderr: stdout carries only the command's JSON answer.
+    const logger = pino({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2))
+    runtime = await openRuntime(config, logger, { migrate: true })
+    const result = await command.run(runtime, values as Record<string, string | undefined>, config)
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n')
+    return 0
+  } catch (err) {
+    const known = err instanceof UsageError || err instanceof TenantError || err instanceof InventoryError ||
+      err instanceof ConfigError || err instanceof DataDirLockedError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    process.stderr.write(`massprov ${name}: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`)
+    if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`)
+    return known ? 1 : 3
+  } finally {
+    await runtime?.close()
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))

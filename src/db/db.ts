@@ -1,0 +1,33 @@
+/** What repositories need from a database: the same surface over pg and PGlite. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>
+  /** Several statements, no parameters (migrations). */
+  exec(sql: string): Promise<void>
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres'
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
+   * Runs fn on one session while holding a cluster-wide lock named by key (migrations, seeding),
+   * so two processes starting at once serialise. PGlite has one process per data directory already.
+   */
+  exclusive<T>(key: string, fn: (session: Queryable) => Promise<T>): Promise<T>
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Wraps a driver error with the failing statement's first words, keeping the SQLSTATE code. */
+export class DbError extends Error {
+  readonly code: string | undefined
+  constructor (cause: unknown, sql: string) {
+    const err = cause as { message?: string, code?: string }
+    super(`${err.message ?? String(cause)} [in: ${sql.replace(/\s+/g, ' ').trim().slice(0, 80)}]`, { cause })
+    this.name = 'DbError'
+    this.code = err.code
+  }
+}
+
+export function isUniqueViolation (err: unknown): boolean {
+  return (err as { code?: string }).code === '23505'
+}

@@ -1,0 +1,53 @@
+import type { Queryable } from './db.js'
+
+export interface PbxRow { id: string, pbxId: string, companyId: string, name: string | null, numbers: number, createdAt: Date }
+export interface PhoneNumberRow {
+  id: string
+  systemId: string
+  pbxId: string
+  companyId: string
+  shortNumber: string
+  internalNumber: string | null
+  number: string | null
+  userId: string | null
+  attachedAt: Date | null
+}
+export interface NumberInput { shortNumber: string, internalNumber: string | null, number: string | null }
+
+const PBX_SELECT = `SELECT s.id, s.pbx_id AS "pbxId", s.company_id AS "companyId", s.name, s.created_at AS "createdAt",
+  (SELECT count(*)::int FROM phone_numbers n WHERE n.system_id = s.id) AS numbers FROM pbx_systems s`
+
+export async function findPbx (q: Queryable, pbxId: string): Promise<PbxRow | undefined> {
+  const rows = await q.query<PbxRow>(`${PBX_SELECT} WHERE s.pbx_id = $1`, [pbxId])
+  return rows[0]
+}
+
+export async function insertPbx (q: Queryable, pbx: { id: string, pbxId: string, companyId: string, name: string | null }): Promise<void> {
+  await q.query('INSERT INTO pbx_systems (id, pbx_id, company_id, name) VALUES ($1, $2, $3, $4)', [pbx.id, pbx.pbxId, pbx.companyId, pbx.name])
+}
+
+export async function listPbxs (q: Queryable, companyId: string): Promise<PbxRow[]> {
+  return q.query<PbxRow>(`${PBX_SELECT} WHERE s.company_id = $1 ORDER BY s.pbx_id`, [companyId])
+}
+
+/** Upserts numbers by (system, shortNumber); returns how many were new. The holder is never touched. */
+export async function upsertPhoneNumbers (q: Queryable, system: { id: string, companyId: string }, ids: string[], numbers: NumberInput[]): Promise<{ created: number, updated: number }> {
+  const rows = await q.query<{ inserted: boolean }>(
+    `INSERT INTO phone_numbers (id, system_id, company_id, short_number, internal_number, number)
+     SELECT i, $1, $2, s, NULLIF(n_int, ''), NULLIF(n_pub, '')
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS t(i, s, n_int, n_pub)
+     ON CONFLICT (system_id, short_number) DO UPDATE
+       SET internal_number = EXCLUDED.internal_number, number = EXCLUDED.number, updated_at = now()
+     RETURNING (xmax = 0) AS inserted`,
+    [system.id, system.companyId, ids, numbers.map((n) => n.shortNumber), numbers.map((n) => n.internalNumber ?? ''), numbers.map((n) => n.number ?? '')])
+  const created = rows.filter((r) => r.inserted).length
+  return { created, updated: rows.length - created }
+}
+
+export async function listPhoneNumbers (q: Queryable, systemId: string): Promise<PhoneNumberRow[]> {
+  return q.query<PhoneNumberRow>(
+    `SELECT n.id, n.system_id AS "systemId", s.pbx_id AS "pbxId", n.company_id AS "companyId", n.short_number AS "shortNumber",
+            n.internal_number AS "internalNumber", n.number, n.user_id AS "userId", n.attached_at AS "attachedAt"
+       FROM phone_numbers n JOIN pbx_systems s ON s.id = n.system_id
+      WHERE n.system_id = $1 ORDER BY n.short_number`, [systemId])
+}

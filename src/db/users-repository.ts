@@ -1,0 +1,101 @@
+import type { Queryable } from './db.js'
+
+export interface EmailEntry { email: string, type: 'home' | 'work' | 'other' }
+export interface PhoneEntry {
+  number: string
+  numberE164?: string
+  country?: string
+  type: 'home' | 'work' | 'other'
+  deviceType: 'landline' | 'mobile' | 'fax' | 'other'
+  isVisibleByOthers?: boolean
+}
+
+export interface UserRow {
+  id: string
+  companyId: string
+  companyName: string
+  organizationId: string | null
+  loginEmail: string
+  passwordHash: string | null
+  title: string | null
+  firstName: string | null
+  lastName: string | null
+  nickName: string | null
+  jobTitle: string | null
+  department: string | null
+  userInfo1: string | null
+  userInfo2: string | null
+  country: string | null
+  state: string | null
+  language: string | null
+  timezone: string | null
+  visibility: string | null
+  accountType: string
+  isInitialized: boolean
+  authenticationType: string | null
+  authenticationExternalUid: string | null
+  selectedAppCustomisationTemplateName: string | null
+  photoUrl: string | null
+  ldapId: string | null
+  tags: string[]
+  services: string[]
+  emails: EmailEntry[]
+  phoneNumbers: PhoneEntry[]
+  roles: string[]
+  adminType: string | null
+  isActive: boolean
+  timeToLive: number
+  jidIm: string
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface NewUser {
+  id: string
+  companyId: string
+  loginEmail: string
+  passwordHash: string | null
+  firstName?: string | null
+  lastName?: string | null
+  roles: string[]
+  adminType: string | null
+  jidIm: string
+  isInitialized?: boolean
+}
+
+const SELECT = `SELECT u.id, u.company_id AS "companyId", c.name AS "companyName", c.organization_id AS "organizationId",
+  u.login_email AS "loginEmail", u.password_hash AS "passwordHash", u.title, u.first_name AS "firstName",
+  u.last_name AS "lastName", u.nick_name AS "nickName", u.job_title AS "jobTitle", u.department,
+  u.user_info1 AS "userInfo1", u.user_info2 AS "userInfo2", u.country, u.state, u.language, u.timezone,
+  u.visibility, u.account_type AS "accountType", u.is_initialized AS "isInitialized",
+  u.authentication_type AS "authenticationType", u.authentication_external_uid AS "authenticationExternalUid",
+  u.selected_app_customisation_template_name AS "selectedAppCustomisationTemplateName", u.photo_url AS "photoUrl",
+  u.ldap_id AS "ldapId", u.tags, u.services, u.emails, u.phone_numbers AS "phoneNumbers", u.roles,
+  u.admin_type AS "adminType", u.is_active AS "isActive", u.time_to_live AS "timeToLive", u.jid_im AS "jidIm",
+  u.created_at AS "createdAt", u.updated_at AS "updatedAt"
+  FROM users u JOIN companies c ON c.id = u.company_id`
+
+export async function insertUser (q: Queryable, u: NewUser): Promise<void> {
+  await q.query(
+    `INSERT INTO users (id, company_id, login_email, password_hash, first_name, last_name, roles, admin_type, jid_im, is_initialized)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8, $9, $10)`,
+    [u.id, u.companyId, u.loginEmail, u.passwordHash, u.firstName ?? null, u.lastName ?? null, u.roles, u.adminType, u.jidIm, u.isInitialized ?? false])
+}
+
+export async function findLiveUserByEmail (q: Queryable, loginEmail: string): Promise<UserRow | undefined> {
+  const rows = await q.query<UserRow>(`${SELECT} WHERE u.login_email = $1 AND u.deleted_at IS NULL`, [loginEmail.toLowerCase()])
+  return rows[0]
+}
+
+export async function findLiveUserById (q: Queryable, id: string): Promise<UserRow | undefined> {
+  const rows = await q.query<UserRow>(`${SELECT} WHERE u.id = $1 AND u.deleted_at IS NULL`, [id])
+  return rows[0]
+}
+
+export async function listLiveUsers (q: Queryable, companyId: string, page: { limit: number, offset: number }): Promise<{ rows: UserRow[], total: number }> {
+  const rows = await q.query<UserRow>(
+    `${SELECT} WHERE u.company_id = $1 AND u.deleted_at IS NULL ORDER BY u.id LIMIT $2 OFFSET $3`,
+    [companyId, page.limit, page.offset])
+  const count = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE company_id = $1 AND deleted_at IS NULL', [companyId])
+  return { rows, total: count[0]?.n ?? 0 }
+}

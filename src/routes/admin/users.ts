@@ -1,0 +1,41 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { Db } from '../../db/db.js'
+import { findLiveUserById, listLiveUsers } from '../../db/users-repository.js'
+import { Errors } from '../../errors.js'
+import { toUserView } from '../../services/user-view.js'
+import { CompanyQuerySchema, IdSchema, PageQuerySchema } from '../../schemas/common.js'
+import { UserViewSchema } from '../../schemas/admin.js'
+
+const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
+  app.get('/users', {
+    schema: {
+      summary: 'Users of a company (what imports produce), paged',
+      tags: ['admin'],
+      querystring: CompanyQuerySchema.extend(PageQuerySchema.shape),
+      response: { 200: z.object({ data: z.array(UserViewSchema), limit: z.number(), offset: z.number(), total: z.number() }) },
+    },
+  }, async (request) => {
+    const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
+    const { limit, offset } = request.query
+    const page = await listLiveUsers(opts.db, companyId, { limit, offset })
+    return { data: page.rows.map(toUserView), limit, offset, total: page.total }
+  })
+
+  app.get('/users/:userId', {
+    schema: {
+      summary: 'One user; 404 when it does not exist or is outside the caller\'s scope',
+      tags: ['admin'],
+      params: z.object({ userId: z.string().max(64) }),
+      response: { 200: z.object({ data: UserViewSchema }) },
+    },
+  }, async (request) => {
+    const { userId } = request.params
+    const user = IdSchema.safeParse(userId).success ? await findLiveUserById(opts.db, userId) : undefined
+    if (!user) throw Errors.notFound(`User ${userId}`)
+    await app.companyScope.assertVisible(request.auth!.user, user.companyId, `User ${userId}`)
+    return { data: toUserView(user) }
+  })
+}
+
+export default users

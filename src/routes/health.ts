@@ -1,0 +1,41 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+
+export interface ReadinessCheck {
+  name: string
+  /** Resolves when the dependency answers; rejects (or times out) otherwise. */
+  check: () => Promise<void>
+}
+
+const CHECK_TIMEOUT_MS = 2000
+
+async function run (c: ReadinessCheck): Promise<{ name: string, ok: boolean, error?: string }> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)
+  })
+  try {
+    await Promise.race([c.check(), timeout])
+    return { name: c.name, ok: true }
+  } catch (err) {
+    return { name: c.name, ok: false, error: (err as Error).message }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+const health: FastifyPluginAsyncZod<{ checks: ReadinessCheck[] }> = async (app, opts) => {
+  app.get('/health', {
+    schema: { summary: 'The process is up', tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } },
+  }, async () => ({ status: 'ok' as const }))
+
+  app.get('/ready', {
+    schema: { summary: 'The database and the queue answer (else 503)', tags: ['health'] },
+  }, async (_request, reply) => {
+    const results = await Promise.all(opts.checks.map(run))
+    const ready = results.every((r) => r.ok)
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: results })
+  })
+}
+
+export default health

@@ -1,0 +1,34 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { Db } from '../db/db.js'
+import health, { type ReadinessCheck } from './health.js'
+import authentication from './authentication/index.js'
+import about from './massprovisioning/about.js'
+import adminUsers from './admin/users.js'
+import adminPbxs from './admin/pbxs.js'
+
+export interface RoutesOptions {
+  db: Db
+  version: string
+  requireAppAuth: boolean
+  checks: ReadinessCheck[]
+}
+
+export const MASSPRO_PREFIX = '/api/rainbow/massprovisioning/v1.0'
+export const AUTH_PREFIX = '/api/rainbow/authentication/v1.0'
+export const ADMIN_PREFIX = '/api/rainbow/admin/v1.0'
+
+const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
+  await app.register(health, { checks: opts.checks })
+  await app.register(authentication, { prefix: AUTH_PREFIX, db: opts.db, requireAppAuth: opts.requireAppAuth })
+  await app.register(about, { prefix: MASSPRO_PREFIX, version: opts.version })
+
+  // Everything below needs a Bearer JWT of an administrator (D12).
+  await app.register(async function adminScope (scope) {
+    scope.addHook('onRequest', scope.authenticate)
+    scope.addHook('onRequest', scope.requireAdmin)
+    await scope.register(adminUsers, { prefix: ADMIN_PREFIX, db: opts.db })
+    await scope.register(adminPbxs, { prefix: ADMIN_PREFIX, db: opts.db })
+  })
+}
+
+export default routes

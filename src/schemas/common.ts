@@ -1,0 +1,13 @@
+import { z } from 'zod'
+import { ID_PATTERN } from '../util/ids.js'
+
+export const IdSchema = z.string().regex(ID_PATTERN, 'must be a 24-character hexadecimal id')
+
+export const CompanyQuerySchema = z.object({
+  companyId: IdSchema.optional().describe('Defaults to the caller\'s company'),
+})
+
+export const PageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+})

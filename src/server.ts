@@ -1,0 +1,63 @@
+import closeWithGrace from 'close-with-grace'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import pino from 'pino'
+import { buildApp } from './app.js'
+import { openRuntime } from './bootstrap.js'
+import { ConfigError, loadConfig } from './config.js'
+import { DataDirLockedError } from './db/data-dir-lock.js'
+import { deriveSecretsKey } from './services/app-credentials.js'
+import { seedDemo, type DemoCredentials } from './services/demo-seed.js'
+import { loginBanner } from './banner.js'
+
+const REDACT = ['req.headers.authorization', 'req.headers["x-rainbow-app-auth"]', 'req.headers.apikey', '*.password', '*.token']
+
+async function main (): Promise<void> {
+  const config = loadConfig(process.env)
+  const logger = pino({ level: config.LOG_LEVEL, redact: { paths: REDACT, censor: '[redacted]' } })
+  const runtime = await openRuntime(config, logger, { migrate: config.MIGRATE_ON_START })
+  const jwtSecret = runtime.jwtSecret
+  const secretsKey = deriveSecretsKey(config.SECRETS_KEY ?? jwtSecret)
+
+  let demo: DemoCredentials | undefined
+  if (config.SEED_DEMO ?? config.embedded) {
+    const seeded = await seedDemo(runtime.db, { secretsKey, xmppDomain: config.XMPP_DOMAIN })
+    if (seeded && runtime.dataDir) writeFileSync(join(runtime.dataDir, 'demo-credentials.json'), JSON.stringify(seeded, null, 2) + '\n', { mode: 0o600 })
+    demo = seeded ?? readDemoCredentials(runtime.dataDir)
+  }
+
+  const app = await buildApp({
+    db: runtime.db,
+    config: { ...config, JWT_SECRET: jwtSecret },
+    logger,
+  })
+
+  closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'fatal error, shutting down')
+    else logger.info({ signal }, 'shutting down')
+    await app.close()
+    await runtime.close()
+  })
+
+  const address = await app.listen({ port: config.PORT, host: config.HOST })
+  process.stdout.write(loginBanner({ address, mode: runtime.db.kind, dataDir: runtime.dataDir, demo }))
+}
+
+function readDemoCredentials (dataDir: string | null): DemoCredentials | undefined {
+  const file = dataDir ? join(dataDir, 'demo-credentials.json') : undefined
+  if (!file || !existsSync(file)) return undefined
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials
+  } catch {
+    return undefined
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof DataDirLockedError) {
+    process.stderr.write(`massprov: ${err.message}\n`)
+  } else {
+    process.stderr.write(`massprov: failed to start: ${(err as Error).stack ?? String(err)}\n`)
+  }
+  process.exit(1)
+})

@@ -1,0 +1,58 @@
+import type { Queryable } from '../db/db.js'
+import { findCompany } from '../db/companies-repository.js'
+import type { UserRow } from '../db/users-repository.js'
+import { Errors } from '../errors.js'
+import { ID_PATTERN } from '../util/ids.js'
+
+type Caller = Pick<UserRow, 'roles' | 'adminType' | 'companyId' | 'organizationId'>
+
+/**
+ * D12, in one place: superadmin sees every company, organization_admin the companies of its
+ * organization, company_admin its own. Every route that takes a companyId or an entity id goes
+ * through here.
+ */
+export function createCompanyScope (db: Queryable) {
+  function isSuperadmin (u: Caller): boolean {
+    return u.roles.includes('superadmin') || u.adminType === 'superadmin'
+  }
+
+  function isAdmin (u: Caller): boolean {
+    return isSuperadmin(u) || (u.roles.includes('admin') && (u.adminType === 'organization_admin' || u.adminType === 'company_admin'))
+  }
+
+  async function canSee (u: Caller, companyId: string): Promise<boolean> {
+    if (companyId === u.companyId) return isAdmin(u)
+    if (isSuperadmin(u)) return true
+    if (u.adminType !== 'organization_admin' || !u.organizationId) return false
+    const company = await findCompany(db, companyId)
+    return company?.organizationId === u.organizationId
+  }
+
+  return {
+    isAdmin,
+    canSee,
+
+    /**
+     * The company a request acts on: the requested one if the caller may administer it, else 403;
+     * the caller's own when none is given. A company that does not exist is a 404 for a superadmin
+     * and a 403 for the others, who must not learn which ids exist.
+     */
+    async resolve (u: Caller, requested: string | undefined): Promise<string> {
+      if (requested === undefined || requested === '') {
+        if (!isAdmin(u)) throw Errors.forbiddenRole()
+        return u.companyId
+      }
+      if (!ID_PATTERN.test(requested)) throw Errors.badParameter({ param: 'companyId', msg: 'must be a 24-character hexadecimal id', value: requested })
+      if (!(await canSee(u, requested))) throw Errors.forbiddenCompany(requested)
+      if (isSuperadmin(u) && requested !== u.companyId && !(await findCompany(db, requested))) throw Errors.notFound(`Company ${requested}`)
+      return requested
+    },
+
+    /** For an entity found by its own id: invisible entities are reported as missing, never as forbidden (D7). */
+    async assertVisible (u: Caller, entityCompanyId: string, what: string): Promise<void> {
+      if (!(await canSee(u, entityCompanyId))) throw Errors.notFound(what)
+    },
+  }
+}
+
+export type CompanyScope = ReturnType<typeof createCompanyScope>

@@ -1,0 +1,33 @@
+import { hash, verify } from '@node-rs/argon2'
+
+const ARGON2ID = 2 // Algorithm.Argon2id (a const enum, which isolated modules cannot read)
+
+// OWASP password storage cheat sheet, argon2id: m = 19 MiB, t = 2, p = 1.
+const OPTIONS = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const
+
+// Verified against on a miss too, so an unknown login costs as much as a wrong password (no user enumeration by timing).
+const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$ZW/rfXd6GgzOR5crXY3tsw$X/5R4LSKQXK/L4LbPR7Esy8UqyL4bSmY4sEmKRjO3GE'
+
+/** Hashes on libuv's thread pool (the binding is async), never on the event loop. */
+export function hashPassword (password: string): Promise<string> {
+  return hash(password, OPTIONS)
+}
+
+export async function verifyPassword (storedHash: string | null, password: string): Promise<boolean> {
+  try {
+    const ok = await verify(storedHash ?? DUMMY_HASH, password)
+    return storedHash !== null && ok
+  } catch {
+    return false
+  }
+}
+
+/** Contract §9: more than 8 characters, at least one capital letter, one digit and one special character. */
+export function passwordPolicyProblem (password: string): string | undefined {
+  if (password.length < 8) return 'must have at least 8 characters'
+  if (password.length > 256) return 'must have at most 256 characters'
+  if (!/[A-Z]/.test(password)) return 'must contain a capital letter'
+  if (!/[0-9]/.test(password)) return 'must contain a digit'
+  if (!/[^A-Za-z0-9]/.test(password)) return 'must contain a special character'
+  return undefined
+}
