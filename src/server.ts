@@ -9,6 +9,7 @@ import { DataDirLockedError } from './db/data-dir-lock.js'
 import { deriveSecretsKey } from './services/app-credentials.js'
 import { seedDemo, type DemoCredentials } from './services/demo-seed.js'
 import { loginBanner } from './banner.js'
+import { openProducerRedis, redisReadiness } from './jobs/redis.js'
 
 const REDACT = ['req.headers.authorization', 'req.headers["x-rainbow-app-auth"]', 'req.headers.apikey', '*.password', '*.token']
 
@@ -26,9 +27,11 @@ async function main (): Promise<void> {
     demo = seeded ?? readDemoCredentials(runtime.dataDir)
   }
 
+  const redis = config.REDIS_URL ? openProducerRedis(config.REDIS_URL, logger) : undefined
   const app = await buildApp({
     db: runtime.db,
     config: { ...config, JWT_SECRET: jwtSecret },
+    checks: redis ? [redisReadiness(redis)] : [],
     logger,
   })
 
@@ -36,6 +39,7 @@ async function main (): Promise<void> {
     if (err) logger.error({ err }, 'fatal error, shutting down')
     else logger.info({ signal }, 'shutting down')
     await app.close()
+    redis?.disconnect()
     await runtime.close()
   })
 

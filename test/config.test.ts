@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+describe('config', () => {
+  it('starts embedded with nothing configured', () => {
+    const c = loadConfig({})
+    expect(c).toMatchObject({ embedded: true, PORT: 8080, HOST: '127.0.0.1', DATA_DIR: './data', JWT_TTL: 3600, REQUIRE_APP_AUTH: false })
+    expect(c.JWT_SECRET).toBeUndefined()
+  })
+
+  it('requires JWT_SECRET with DATABASE_URL', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://localhost/x' })).toThrow(/JWT_SECRET is required when DATABASE_URL is set/)
+    const c = loadConfig({ DATABASE_URL: 'postgres://localhost/x', JWT_SECRET: 'x'.repeat(32) })
+    expect(c.embedded).toBe(false)
+  })
+
+  it('refuses bad values with every problem listed, and treats empty strings as unset', () => {
+    let message = ''
+    try {
+      loadConfig({ PORT: 'eighty', JWT_SECRET: 'short', REQUIRE_APP_AUTH: 'maybe' })
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError)
+      message = (err as Error).message
+    }
+    expect(message).toMatch(/PORT/)
+    expect(message).toMatch(/JWT_SECRET: JWT_SECRET must be at least 32 characters/)
+    expect(message).toMatch(/REQUIRE_APP_AUTH/)
+    expect(loadConfig({ PORT: '', REQUIRE_APP_AUTH: 'true' })).toMatchObject({ PORT: 8080, REQUIRE_APP_AUTH: true })
+  })
+})
