@@ -13,6 +13,8 @@ export interface Runtime {
   db: Db
   jwtSecret: string
   dataDir: string | null
+  /** The migrations this opening applied (the `migrate` command reports them). */
+  migrationsApplied: string[]
   close: () => Promise<void>
 }
 
@@ -23,13 +25,14 @@ export interface Runtime {
 export async function openRuntime (config: Config, logger: Logger, opts: { migrate: boolean }): Promise<Runtime> {
   if (config.DATABASE_URL) {
     const db = openPostgres(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE, logger })
+    let migrationsApplied: string[] = []
     try {
-      if (opts.migrate) await runMigrations(db, logger)
+      if (opts.migrate) migrationsApplied = await runMigrations(db, logger)
     } catch (err) {
       await db.close()
       throw err
     }
-    return { db, jwtSecret: config.JWT_SECRET!, dataDir: null, close: () => db.close() }
+    return { db, jwtSecret: config.JWT_SECRET!, dataDir: null, migrationsApplied, close: () => db.close() }
   }
 
   const dataDir = resolve(config.DATA_DIR)
@@ -37,9 +40,10 @@ export async function openRuntime (config: Config, logger: Logger, opts: { migra
   try {
     const jwtSecret = config.JWT_SECRET ?? readOrCreateSecret(join(dataDir, 'jwt-secret'))
     const db = await openPglite(join(dataDir, 'pgdata'))
+    let migrationsApplied: string[]
     try {
       // The embedded database has no separate deployment step: it is always brought up to date.
-      await runMigrations(db, logger)
+      migrationsApplied = await runMigrations(db, logger)
     } catch (err) {
       await db.close()
       throw err
@@ -48,6 +52,7 @@ export async function openRuntime (config: Config, logger: Logger, opts: { migra
       db,
       jwtSecret,
       dataDir,
+      migrationsApplied,
       close: async () => {
         try { await db.close() } finally { release() }
       },
@@ -58,9 +63,10 @@ export async function openRuntime (config: Config, logger: Logger, opts: { migra
   }
 }
 
-async function runMigrations (db: Db, logger: Logger): Promise<void> {
+async function runMigrations (db: Db, logger: Logger): Promise<string[]> {
   const applied = await migrate(db)
   if (applied.length > 0) logger.info({ applied }, 'migrations applied')
+  return applied
 }
 
 function readOrCreateSecret (file: string): string {

@@ -35,13 +35,15 @@ function need (args: Record<string, string | undefined>, name: string): string {
   return v
 }
 
-const COMMANDS: Record<string, { options: string[], run: Command }> = {
+const COMMANDS: Record<string, { options: string[], required?: string[], run: Command }> = {
   migrate: {
     options: [],
-    run: async (rt) => ({ applied: await migrate(rt.db) }),
+    // Opening the runtime already migrated: report what it applied, not only what is left now.
+    run: async (rt) => ({ applied: [...rt.migrationsApplied, ...await migrate(rt.db)] }),
   },
   'create-company': {
     options: ['name', 'organization'],
+    required: ['name'],
     run: (rt, a, c) => rt.db.transaction(async (tx) => {
       const { companyId } = await createTenantService({ db: rt.db, xmppDomain: c.XMPP_DOMAIN })
         .createCompany({ name: need(a, 'name'), organization: a.organization }, tx)
@@ -50,6 +52,7 @@ const COMMANDS: Record<string, { options: string[], run: Command }> = {
   },
   'create-admin': {
     options: ['company', 'email', 'password', 'role', 'jid'],
+    required: ['company', 'email', 'password', 'role'],
     run: (rt, a, c) => rt.db.transaction(async (tx) => {
       const role = need(a, 'role')
       if (!(ADMIN_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${ADMIN_ROLES.join(', ')}`)
@@ -61,11 +64,13 @@ const COMMANDS: Record<string, { options: string[], run: Command }> = {
   },
   'create-app': {
     options: ['name'],
+    required: ['name'],
     run: (rt, a, c) => rt.db.transaction((tx) =>
       createApplicationService({ db: tx, secretsKey: deriveSecretsKey(c.SECRETS_KEY ?? rt.jwtSecret) }).create(need(a, 'name'))),
   },
   'load-pbx': {
     options: ['company', 'pbx', 'file', 'name'],
+    required: ['company', 'pbx', 'file'],
     run: (rt, a) => {
       const file = need(a, 'file')
       let text: string
@@ -80,6 +85,7 @@ const COMMANDS: Record<string, { options: string[], run: Command }> = {
   },
   'list-users': {
     options: ['company', 'limit', 'offset'],
+    required: ['company'],
     run: async (rt, a) => {
       const limit = Number(a.limit ?? 1000)
       const offset = Number(a.offset ?? 0)
@@ -112,6 +118,8 @@ async function main (argv: string[]): Promise<number> {
       strict: true,
       allowPositionals: false,
     })
+    // Checked before the database is opened: a usage mistake should not wait for PGlite to start.
+    for (const option of command.required ?? []) need(values as Record<string, string | undefined>, option)
     const config = loadConfig(process.env)
     // Logs go to stderr: stdout carries only the command's JSON answer.
     const logger = pino({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2))
