@@ -44,10 +44,24 @@ export async function upsertPhoneNumbers (q: Queryable, system: { id: string, co
   return { created, updated: rows.length - created }
 }
 
+const NUMBER_SELECT = `SELECT n.id, n.system_id AS "systemId", s.pbx_id AS "pbxId", n.company_id AS "companyId", n.short_number AS "shortNumber",
+  n.internal_number AS "internalNumber", n.number, n.user_id AS "userId", n.attached_at AS "attachedAt"
+  FROM phone_numbers n JOIN pbx_systems s ON s.id = n.system_id`
+
 export async function listPhoneNumbers (q: Queryable, systemId: string): Promise<PhoneNumberRow[]> {
+  return q.query<PhoneNumberRow>(`${NUMBER_SELECT} WHERE n.system_id = $1 ORDER BY n.short_number`, [systemId])
+}
+
+/** The company's numbers a file names (by short number) or that its users hold. */
+export async function findNumbersInvolved (q: Queryable, companyId: string, shortNumbers: readonly string[], holderIds: readonly string[]): Promise<PhoneNumberRow[]> {
+  if (shortNumbers.length === 0 && holderIds.length === 0) return []
   return q.query<PhoneNumberRow>(
-    `SELECT n.id, n.system_id AS "systemId", s.pbx_id AS "pbxId", n.company_id AS "companyId", n.short_number AS "shortNumber",
-            n.internal_number AS "internalNumber", n.number, n.user_id AS "userId", n.attached_at AS "attachedAt"
-       FROM phone_numbers n JOIN pbx_systems s ON s.id = n.system_id
-      WHERE n.system_id = $1 ORDER BY n.short_number`, [systemId])
+    `${NUMBER_SELECT} WHERE (n.company_id = $1 AND n.short_number = ANY($2::text[])) OR n.user_id = ANY($3::text[])
+      ORDER BY s.pbx_id, n.short_number`, [companyId, shortNumbers, holderIds])
+}
+
+/** PBX ids of the company, to tell "no such PBX" (1001) from "no such extension" (1003). */
+export async function listCompanyPbxIds (q: Queryable, companyId: string): Promise<string[]> {
+  const rows = await q.query<{ pbxId: string }>('SELECT pbx_id AS "pbxId" FROM pbx_systems WHERE company_id = $1', [companyId])
+  return rows.map((r) => r.pbxId)
 }

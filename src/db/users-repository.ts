@@ -99,3 +99,8 @@ export async function listLiveUsers (q: Queryable, companyId: string, page: { li
   const count = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE company_id = $1 AND deleted_at IS NULL', [companyId])
   return { rows, total: count[0]?.n ?? 0 }
 }
+
+export async function findLiveUsersByEmails (q: Queryable, loginEmails: readonly string[]): Promise<UserRow[]> {
+  if (loginEmails.length === 0) return []
+  return q.query<UserRow>(`${SELECT} WHERE u.login_email = ANY($1::text[]) AND u.deleted_at IS NULL`, [loginEmails])
+}

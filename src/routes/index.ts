@@ -5,6 +5,8 @@ import authentication from './authentication/index.js'
 import about from './massprovisioning/about.js'
 import adminUsers from './admin/users.js'
 import adminPbxs from './admin/pbxs.js'
+import checks from './massprovisioning/checks.js'
+import template from './massprovisioning/template.js'
 
 export interface RoutesOptions {
   db: Db
@@ -28,6 +30,8 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
     scope.addHook('onRequest', scope.requireAdmin)
     await scope.register(adminUsers, { prefix: ADMIN_PREFIX, db: opts.db })
     await scope.register(adminPbxs, { prefix: ADMIN_PREFIX, db: opts.db })
+    await scope.register(checks, { prefix: MASSPRO_PREFIX, db: opts.db })
+    await scope.register(template, { prefix: MASSPRO_PREFIX })
   })
 }
 

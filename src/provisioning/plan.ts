@@ -1,0 +1,259 @@
+import type { CsvRow, LineError, Mode } from '../csv/types.js'
+import type { PhoneNumberRow } from '../db/pbx-repository.js'
+import type { UserRow } from '../db/users-repository.js'
+import { newId } from '../util/ids.js'
+import { PlanCodes } from './codes.js'
+import { diffFields, requestedFields, type FieldChanges, type UserFields } from './fields.js'
+
+export type Op =
+  | { kind: 'createUser', userId: string, loginEmail: string, fields: UserFields, password: string | null }
+  | { kind: 'updateUser', userId: string, fields: UserFields, password: string | null }
+  | { kind: 'deleteUser', userId: string }
+  | { kind: 'attach', numberId: string, userId: string, internalNumber: string | null, number: string | null }
+  | { kind: 'detach', numberId: string }
+
+export type Outcome = 'create' | 'update' | 'unchanged' | 'delete' | 'attach' | 'force_attach' | 'detach' | 'error'
+
+export interface DevicePlan {
+  outcome: 'attach' | 'force_attach' | 'detach' | 'unchanged'
+  pbxId?: string
+  shortNumber?: string
+  /** Who held the number before a force_attach. */
+  previousHolder?: string
+  /** Numbers this line frees, as pbxId/shortNumber. */
+  detached?: string[]
+}
+
+export interface PlanEntry {
+  lineNumber: number
+  action: string
+  loginEmail: string
+  outcome: Outcome
+  status: 'success' | 'warning' | 'failed'
+  userId?: string
+  changes?: FieldChanges
+  device?: DevicePlan
+  errorCode?: number
+  errorMsg?: string
+  /** What applying the line does; empty for errors, warnings and unchanged lines. */
+  ops: Op[]
+}
+
+/** The rows of the database a file touches, loaded before planning (see snapshot.ts). */
+export interface Snapshot {
+  users: UserRow[]
+  numbers: PhoneNumberRow[]
+  companyPbxIds: string[]
+}
+
+export interface PlanOptions { companyId: string, nostrict: boolean, mode: Mode }
+
+class LineFailure extends Error {
+  constructor (readonly code: number, message: string, readonly warning = false) { super(message) }
+}
+
+interface UserState { id: string, companyId: string, row: UserRow | undefined }
+
+const numberLabel = (n: PhoneNumberRow) => `${n.pbxId}/${n.shortNumber}`
+
+/**
+ * Decides, line by line and in file order, what a file would do to the company: pure, so the
+ * check shows exactly what the import will apply (the import plans each chunk again against the
+ * rows it has locked). Each line sees the effects of the lines before it.
+ */
+export function planRows (rows: readonly CsvRow[], errors: readonly LineError[], snapshot: Snapshot, opts: PlanOptions): PlanEntry[] {
+  const planner = new Planner(snapshot, opts)
+  const errorsByLine = new Map<number, LineError>()
+  for (const e of errors) if (!errorsByLine.has(e.lineNumber)) errorsByLine.set(e.lineNumber, e)
+  return rows.map((row) => {
+    const invalid = errorsByLine.get(row.lineNumber)
+    if (!row.valid || invalid) {
+      const msg = invalid?.message ?? 'invalid line'
+      return failed(row, invalid?.code ?? PlanCodes.applyFailed, msg)
+    }
+    try {
+      return planner.line(row)
+    } catch (err) {
+      if (!(err instanceof LineFailure)) throw err
+      return err.warning
+        ? { lineNumber: row.lineNumber, action: row.action, loginEmail: row.loginEmail, outcome: 'unchanged', status: 'warning', errorCode: err.code, errorMsg: err.message, ops: [] }
+        : failed(row, err.code, err.message)
+    }
+  })
+}
+
+function failed (row: CsvRow, code: number, message: string): PlanEntry {
+  return { lineNumber: row.lineNumber, action: row.action, loginEmail: row.loginEmail, outcome: 'error', status: 'failed', errorCode: code, errorMsg: message, ops: [] }
+}
+
+class Planner {
+  private readonly users = new Map<string, UserState>()
+  private readonly numbers: PhoneNumberRow[]
+  private readonly pbxIds: Set<string>
+
+  constructor (snapshot: Snapshot, private readonly opts: PlanOptions) {
+    for (const u of snapshot.users) this.users.set(u.loginEmail, { id: u.id, companyId: u.companyId, row: u })
+    // Copies: planning moves numbers between holders without touching the snapshot.
+    this.numbers = snapshot.numbers.map((n) => ({ ...n }))
+    this.pbxIds = new Set(snapshot.companyPbxIds)
+  }
+
+  line (row: CsvRow): PlanEntry {
+    const base = { lineNumber: row.lineNumber, action: row.action, loginEmail: row.loginEmail, status: 'success' as const }
+    switch (row.action) {
+      case 'create': return { ...base, ...this.create(row) }
+      case 'update': return { ...base, ...this.update(row, this.companyUser(row.loginEmail), false) }
+      case 'upsert':
+      case 'sync': return { ...base, ...this.upsert(row) }
+      case 'delete': return { ...base, ...this.remove(row) }
+      case 'attach':
+      case 'force_attach': return { ...base, ...this.attach(row, this.companyUser(row.loginEmail), row.action === 'force_attach') }
+      case 'detach': return { ...base, ...this.detach(row, this.companyUser(row.loginEmail)) }
+    }
+  }
+
+  private companyUser (loginEmail: string): UserState {
+    const u = this.users.get(loginEmail)
+    if (!u || u.companyId !== this.opts.companyId) throw new LineFailure(PlanCodes.userNotFound, `no user ${loginEmail} in this company`)
+    return u
+  }
+
+  private create (row: CsvRow): Omit<PlanEntry, 'lineNumber' | 'action' | 'loginEmail' | 'status'> {
+    const existing = this.users.get(row.loginEmail)
+    if (existing) {
+      if (this.opts.nostrict && existing.companyId === this.opts.companyId) return this.update(row, existing, false)
+      throw new LineFailure(PlanCodes.userAlreadyExists, `user ${row.loginEmail} already exists`)
+    }
+    const fields = requestedFields(row.values, false, undefined)
+    const userId = newId()
+    this.users.set(row.loginEmail, { id: userId, companyId: this.opts.companyId, row: undefined })
+    const changes = diffFields(fields, undefined)
+    if (row.values.password) changes.password = { from: null, to: 'set' }
+    return { outcome: 'create', changes, ops: [{ kind: 'createUser', userId, loginEmail: row.loginEmail, fields, password: row.values.password ?? null }] }
+  }
+
+  private update (row: CsvRow, user: UserState, applyEmpty: boolean) {
+    const fields = requestedFields(row.values, applyEmpty, user.row)
+    const changes = diffFields(fields, user.row)
+    const password = row.values.password ?? null
+    if (password) changes.password = { from: null, to: 'set' }
+    const changed = Object.keys(changes).length > 0
+    const changedFields = Object.fromEntries(Object.keys(changes).filter((k) => k !== 'password').map((k) => [k, fields[k as keyof UserFields]])) as UserFields
+    return {
+      outcome: changed ? 'update' as const : 'unchanged' as const,
+      userId: user.id,
+      changes,
+      ops: changed ? [{ kind: 'updateUser' as const, userId: user.id, fields: changedFields, password }] : [],
+    }
+  }
+
+  private upsert (row: CsvRow): Omit<PlanEntry, 'lineNumber' | 'action' | 'loginEmail' | 'status'> {
+    const sync = row.action === 'sync'
+    const existing = this.users.get(row.loginEmail)
+    if (existing && existing.companyId !== this.opts.companyId) throw new LineFailure(PlanCodes.userAlreadyExists, `user ${row.loginEmail} belongs to another company`)
+    const user = existing
+      ? { ...this.update(row, existing, sync) }
+      : { ...this.create(row) }
+    const state = this.users.get(row.loginEmail)!
+    const v = row.values
+    let device: DevicePlan | undefined
+    let deviceOps: Op[] = []
+    if (v.pbxShortNumber) {
+      const planned = this.attach(row, state, true)
+      device = planned.device
+      deviceOps = planned.ops
+    } else if (sync && 'pbxShortNumber' in v) {
+      const held = this.heldBy(state.id)
+      if (held.length > 0) {
+        deviceOps = held.map((n) => this.release(n))
+        device = { outcome: 'detach', detached: held.map(numberLabel) }
+      }
+    }
+    return { ...user, userId: existing ? state.id : undefined, ...(device ? { device } : {}), ops: [...user.ops, ...deviceOps] }
+  }
+
+  private remove (row: CsvRow): Omit<PlanEntry, 'lineNumber' | 'action' | 'loginEmail' | 'status'> {
+    const user = this.users.get(row.loginEmail)
+    if (!user || user.companyId !== this.opts.companyId) {
+      throw new LineFailure(PlanCodes.userNotFound, `no user ${row.loginEmail} in this company`, this.opts.nostrict)
+    }
+    const held = this.heldBy(user.id)
+    const ops: Op[] = held.map((n) => this.release(n))
+    ops.push({ kind: 'deleteUser', userId: user.id })
+    this.users.delete(row.loginEmail)
+    return { outcome: 'delete', userId: user.id, ...(held.length > 0 ? { device: { outcome: 'detach' as const, detached: held.map(numberLabel) } } : {}), ops }
+  }
+
+  private attach (row: CsvRow, user: UserState, force: boolean): { outcome: Outcome, userId: string, device: DevicePlan, ops: Op[] } {
+    const target = this.resolveNumber(row)
+    const v = row.values
+    const internalNumber = v.pbxInternalNumber ?? target.internalNumber
+    const number = v.number ?? target.number
+    const where = { pbxId: target.pbxId, shortNumber: target.shortNumber }
+    const others = this.heldBy(user.id).filter((n) => n.id !== target.id)
+    if (target.userId === user.id && others.length === 0) {
+      const same = internalNumber === target.internalNumber && number === target.number
+      const ops: Op[] = same ? [] : [{ kind: 'attach', numberId: target.id, userId: user.id, internalNumber, number }]
+      target.internalNumber = internalNumber
+      target.number = number
+      return { outcome: same ? 'unchanged' : 'attach', userId: user.id, device: { outcome: same ? 'unchanged' : 'attach', ...where }, ops }
+    }
+    if (!force) {
+      if (target.userId && target.userId !== user.id) throw new LineFailure(PlanCodes.extensionAssociatedToAnotherUser, `${numberLabel(target)} is attached to another user`)
+      if (others.length > 0) throw new LineFailure(PlanCodes.userAlreadyAssociatedToExtension, `${row.loginEmail} already has ${others.map(numberLabel).join(', ')}`)
+    }
+    const ops: Op[] = others.map((n) => this.release(n))
+    const previousHolder = target.userId && target.userId !== user.id ? target.userId : undefined
+    if (target.userId) ops.push(this.release(target))
+    ops.push({ kind: 'attach', numberId: target.id, userId: user.id, internalNumber, number })
+    Object.assign(target, { userId: user.id, internalNumber, number })
+    const outcome = force && (previousHolder || others.length > 0) ? 'force_attach' as const : 'attach' as const
+    return {
+      outcome,
+      userId: user.id,
+      device: { outcome, ...where, ...(previousHolder ? { previousHolder } : {}), ...(others.length > 0 ? { detached: others.map(numberLabel) } : {}) },
+      ops,
+    }
+  }
+
+  private detach (row: CsvRow, user: UserState) {
+    const held = this.heldBy(user.id)
+    let target: PhoneNumberRow
+    if (row.values.pbxShortNumber) {
+      const named = this.resolveNumber(row)
+      if (named.userId !== user.id) throw new LineFailure(PlanCodes.userHasNoExtension, `${row.loginEmail} does not hold ${numberLabel(named)}`)
+      target = named
+    } else {
+      if (held.length === 0) throw new LineFailure(PlanCodes.userHasNoExtension, `${row.loginEmail} holds no extension`)
+      if (held.length > 1) throw new LineFailure(PlanCodes.userHasTooManyExtensions, `${row.loginEmail} holds ${held.length} extensions (${held.map(numberLabel).join(', ')}): name one with pbxShortNumber`)
+      target = held[0]!
+    }
+    return { outcome: 'detach' as const, userId: user.id, device: { outcome: 'detach' as const, pbxId: target.pbxId, shortNumber: target.shortNumber }, ops: [this.release(target)] }
+  }
+
+  /** D11: by pbxId + short number, or by short number within the company when it is unique. */
+  private resolveNumber (row: CsvRow): PhoneNumberRow {
+    const short = row.values.pbxShortNumber
+    if (!short) throw new LineFailure(PlanCodes.extensionHasNoIdentifier, 'pbxShortNumber is required for this action')
+    const pbxId = row.values.pbxId
+    if (pbxId) {
+      if (!this.pbxIds.has(pbxId)) throw new LineFailure(PlanCodes.extensionNotLinkedToEquipment, `no PBX ${pbxId} in this company`)
+      const found = this.numbers.find((n) => n.companyId === this.opts.companyId && n.pbxId === pbxId && n.shortNumber === short)
+      if (!found) throw new LineFailure(PlanCodes.extensionDoesNotExist, `no extension ${short} on PBX ${pbxId}`)
+      return found
+    }
+    const candidates = this.numbers.filter((n) => n.companyId === this.opts.companyId && n.shortNumber === short)
+    if (candidates.length === 0) throw new LineFailure(PlanCodes.extensionDoesNotExist, `no extension ${short} in this company`)
+    if (candidates.length > 1) throw new LineFailure(PlanCodes.nonUniqueEquipmentForExtension, `extension ${short} exists on ${candidates.map((n) => n.pbxId).join(', ')}: name the PBX with pbxId`)
+    return candidates[0]!
+  }
+
+  private heldBy (userId: string): PhoneNumberRow[] {
+    return this.numbers.filter((n) => n.userId === userId)
+  }
+
+  private release (n: PhoneNumberRow): Op {
+    n.userId = null
+    return { kind: 'detach', numberId: n.id }
+  }
+}
