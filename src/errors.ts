@@ -52,4 +52,10 @@ export const Errors = {
   tooManyRequests: () => new RainbowError(429, 429000, 'Too many requests'),
   internal: (requestId: string) => new RainbowError(500, 500000, `Internal error (request id ${requestId})`),
   unavailable: (what: string) => new RainbowError(503, 503000, `${what} is unavailable`),
+  // CSV intake (src/csv), contract §6 codes; errorDetails starts with "Line N: " when a line is at fault.
+  csvInvalidFile: (details: string) => new RainbowError(400, 400501, details),
+  csvInvalidColumn: (details: string) => new RainbowError(400, 400502, details),
+  csvOverLimit: (details: string) => new RainbowError(400, 400504, details),
+  csvInvalidAction: (details: string) => new RainbowError(400, 400506, details),
+  csvNoData: (details: string) => new RainbowError(400, 400508, details),
 } as const

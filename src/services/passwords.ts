@@ -21,13 +21,3 @@ export async function verifyPassword (storedHash: string | null, password: strin
     return false
   }
 }
-
-/** Contract §9: more than 8 characters, at least one capital letter, one digit and one special character. */
-export function passwordPolicyProblem (password: string): string | undefined {
-  if (password.length < 8) return 'must have at least 8 characters'
-  if (password.length > 256) return 'must have at most 256 characters'
-  if (!/[A-Z]/.test(password)) return 'must contain a capital letter'
-  if (!/[0-9]/.test(password)) return 'must contain a digit'
-  if (!/[^A-Za-z0-9]/.test(password)) return 'must contain a special character'
-  return undefined
-}

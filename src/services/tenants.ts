@@ -3,7 +3,8 @@ import { isUniqueViolation } from '../db/db.js'
 import { findCompany, findOrganizationByName, insertCompany, insertOrganization } from '../db/companies-repository.js'
 import { insertUser } from '../db/users-repository.js'
 import { newId } from '../util/ids.js'
-import { hashPassword, passwordPolicyProblem } from './passwords.js'
+import { hashPassword } from './passwords.js'
+import { passwordProblem } from '../csv/formats.js'
 
 export const ADMIN_ROLES = ['superadmin', 'organization_admin', 'company_admin'] as const
 export type AdminRole = typeof ADMIN_ROLES[number]
@@ -35,7 +36,7 @@ export const createTenantService = ({ db, xmppDomain }: { db: Db, xmppDomain: st
     const email = input.email.trim().toLowerCase()
     if (!EMAIL.test(email)) throw new TenantError(`invalid e-mail address: ${input.email}`)
     if (!ADMIN_ROLES.includes(input.role)) throw new TenantError(`role must be one of ${ADMIN_ROLES.join(', ')}`)
-    const problem = passwordPolicyProblem(input.password)
+    const problem = passwordProblem(input.password)
     if (problem) throw new TenantError(`password ${problem}`)
     const company = await findCompany(q, input.companyId)
     if (!company) throw new TenantError(`company ${input.companyId} does not exist`)

@@ -1,0 +1,122 @@
+import { fileError, quoted } from './file-errors.js'
+import type { Header } from './header.js'
+import { LineErrorCodes } from './line-errors.js'
+import { blankFields } from './records.js'
+import { compileRowSchema, issuesToLineErrors, type RawRow } from './row-schema.js'
+import { ACTIONS, type Action, type CsvRow, type LineError, type Limits, type Mode, type RowValues } from './types.js'
+
+// C0, DEL and C1 controls (NUL included). A tab delimiter never reaches a value, and a line break
+// inside a quoted value is refused too: no provisioning field is multi-line.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u // eslint-disable-line no-control-regex
+
+const NO_VALUES: RowValues = Object.freeze({})
+
+// trim() allocates even when there is nothing to trim; most cells have no white space at either end.
+function edgeSpace (s: string): boolean {
+  if (s.length === 0) return false
+  const a = s.charCodeAt(0)
+  const b = s.charCodeAt(s.length - 1)
+  return a <= 32 || b <= 32 || (a >= 0x85 && a <= 0xa0) || (b >= 0x85 && b <= 0xa0) || a >= 0x1680 || b >= 0x1680
+}
+
+const ACTION_HINTS: Partial<Record<Mode, string>> = {
+  user: '; attach, force_attach and detach need the device columns (pbxId, pbxShortNumber, pbxInternalNumber, number) in the header',
+  device: '; this is a device file because its header has device columns: use /users/imports/synchronize to change users and their numbers together',
+}
+
+/**
+ * Checks the data lines of one file against its header. File-level problems throw a RainbowError
+ * (D8 limits: 400504; an invalid __action__: 400506, the issue lists it among file errors);
+ * everything else becomes line errors, all of them, and the line stays in `rows`, marked invalid.
+ */
+export function createRowChecker (header: Header, limits: Limits, delimiter: string) {
+  const { names, mode, actionIndex, loginIndex, passwordIndex } = header
+  const { schema } = compileRowSchema(names, mode)
+  const actions = new Set<string>(ACTIONS[mode])
+  const firstLineOf = new Map<string, number>()
+  let rows: CsvRow[] = []
+  let errors: LineError[] = []
+  let dataLines = 0
+
+  const columnName = (i: number) => names[i] ?? `#${i + 1}`
+
+  function check (cells: string[], lineNumber: number, record: string): void {
+    if (cells.length > limits.maxColumns) {
+      throw fileError('csvOverLimit', lineNumber, `the line has ${cells.length} fields, more than the limit of ${limits.maxColumns} columns`)
+    }
+    // One pass: limit, trim, and the object zod validates (toRawRow, inlined for speed).
+    const input: RawRow = {}
+    for (let i = 0; i < cells.length; i++) {
+      let cell = cells[i] as string
+      if (cell.length > limits.maxFieldChars) {
+        throw fileError('csvOverLimit', lineNumber, `the value of column ${columnName(i)} is longer than ${limits.maxFieldChars} characters`)
+      }
+      if (edgeSpace(cell)) cells[i] = cell = cell.trim()
+      if (i < names.length) input[names[i] as string] = cell
+    }
+    if (dataLines++ >= limits.maxRows) {
+      throw fileError('csvOverLimit', lineNumber, `the file has more than ${limits.maxRows} data lines`)
+    }
+    const action = cells[actionIndex] ?? ''
+    if (!actions.has(action)) {
+      const what = action === '' ? 'empty __action__' : `invalid __action__ ${quoted(action) ?? '(a value with unexpected characters)'}`
+      throw fileError('csvInvalidAction', lineNumber, `${what} in a ${mode} file: expected ${ACTIONS[mode].join(', ')}${ACTION_HINTS[mode] ?? ''}`)
+    }
+    const loginEmail = (cells[loginIndex] ?? '').toLowerCase()
+    // A line with missing or extra fields may have its password anywhere near its column.
+    const shift = Math.abs(cells.length - names.length)
+    const raw = passwordIndex === -1 || (shift === 0 && cells[passwordIndex] === '')
+      ? record
+      : blankFields(record, passwordIndex - shift, passwordIndex + shift, delimiter)
+    const row: CsvRow = { lineNumber, action: action as Action, loginEmail, valid: true, values: NO_VALUES, raw }
+    rows.push(row)
+    const before = errors.length
+
+    if (cells.length !== names.length) {
+      errors.push({ lineNumber, code: LineErrorCodes.fieldCount, message: `the line has ${cells.length} fields, the header has ${names.length}` })
+      row.valid = false
+      return
+    }
+
+    let controlled: Set<string> | undefined
+    if (CONTROL.test(record)) {
+      for (let i = 0; i < cells.length; i++) {
+        const bad = CONTROL.exec(cells[i] as string)
+        if (bad === null) continue
+        const column = columnName(i)
+        const what = bad[0] === '\u0000' ? 'a NUL character' : `a control character (U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})`
+        errors.push({ lineNumber, column, code: LineErrorCodes.controlCharacter, message: `${column}: contains ${what}` })
+        ;(controlled ??= new Set()).add(column)
+      }
+    }
+
+    if (loginEmail !== '') {
+      const first = firstLineOf.get(loginEmail)
+      if (first === undefined) firstLineOf.set(loginEmail, lineNumber)
+      else errors.push({ lineNumber, column: 'loginEmail', code: LineErrorCodes.duplicateLogin, message: `loginEmail: already on line ${first} (compared without case)` })
+    }
+
+    const parsed = schema.safeParse(input)
+    if (!parsed.success) {
+      for (const e of issuesToLineErrors(parsed.error.issues, lineNumber)) {
+        if (e.column === undefined || controlled?.has(e.column) !== true) errors.push(e)
+      }
+    }
+    if (errors.length > before) row.valid = false
+    else if (parsed.success) row.values = parsed.data
+  }
+
+  return {
+    check,
+    get dataLines () { return dataLines },
+    /** The rows and errors so far, handed over and forgotten. */
+    take (): { rows: CsvRow[], errors: LineError[] } {
+      const out = { rows, errors }
+      rows = []
+      errors = []
+      return out
+    },
+  }
+}
+
+export type RowChecker = ReturnType<typeof createRowChecker>
