@@ -8,6 +8,7 @@ import type { ReadinessCheck } from './routes/health.js'
 import { createApplicationService } from './services/applications.js'
 import { deriveSecretsKey } from './services/app-credentials.js'
 import { VERSION } from './version.js'
+import type { ImportQueue } from './jobs/queue.js'
 
 export interface AppDeps {
   db: Db
@@ -18,6 +19,8 @@ export interface AppDeps {
     SECRETS_KEY?: string | undefined
     REQUIRE_APP_AUTH: boolean
   }
+  /** Where accepted imports are announced; without one they wait in the database for a worker. */
+  queue?: ImportQueue
   /** Readiness probes beyond the database (queue, ...). */
   checks?: ReadinessCheck[]
   logger?: FastifyBaseLogger | boolean
@@ -54,6 +57,7 @@ export async function buildApp (deps: AppDeps) {
     version: VERSION,
     requireAppAuth: deps.config.REQUIRE_APP_AUTH,
     checks: [{ name: 'database', check: () => deps.db.ping() }, ...(deps.checks ?? [])],
+    queue: deps.queue,
   })
   return app
 }

@@ -19,6 +19,8 @@ export const ConfigSchema = z
     SECRETS_KEY: z.string().min(32).optional()
       .describe('Key that encrypts application secrets at rest; derived from JWT_SECRET when unset'),
     REQUIRE_APP_AUTH: bool.default(false).describe('Require an application credential (x-rainbow-app-auth or APIKey)'),
+    IMPORT_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000).describe('Lines applied per transaction'),
+    IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe('Imports of different companies applied at once by one process'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     XMPP_DOMAIN: z.string().min(1).default('localhost').describe('Domain of the JIDs given to new users'),
     MIGRATE_ON_START: bool.default(true).describe('Apply pending migrations when the server starts (always on in embedded mode)'),

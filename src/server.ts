@@ -10,6 +10,9 @@ import { deriveSecretsKey } from './services/app-credentials.js'
 import { seedDemo, type DemoCredentials } from './services/demo-seed.js'
 import { loginBanner } from './banner.js'
 import { openProducerRedis, redisReadiness } from './jobs/redis.js'
+import { createInProcessQueue } from './jobs/in-process-queue.js'
+import { runImport } from './jobs/import-job.js'
+import { listPendingImportIds } from './db/imports-repository.js'
 
 const REDACT = ['req.headers.authorization', 'req.headers["x-rainbow-app-auth"]', 'req.headers.apikey', '*.password', '*.token']
 
@@ -27,11 +30,18 @@ async function main (): Promise<void> {
     demo = seeded ?? readDemoCredentials(runtime.dataDir)
   }
 
+  // The queue only says "work on reqId X"; the import and its progress live in the database, so the
+  // imports left Pending by a previous run are simply queued again.
+  const queue = createInProcessQueue((job) => runImport({ db: runtime.db, logger, xmppDomain: config.XMPP_DOMAIN, chunkSize: config.IMPORT_CHUNK_SIZE }, job.reqId),
+    { concurrency: config.IMPORT_CONCURRENCY, logger })
+  for (const job of await listPendingImportIds(runtime.db)) await queue.enqueue(job)
+
   const redis = config.REDIS_URL ? openProducerRedis(config.REDIS_URL, logger) : undefined
   const app = await buildApp({
     db: runtime.db,
     config: { ...config, JWT_SECRET: jwtSecret },
     checks: redis ? [redisReadiness(redis)] : [],
+    queue,
     logger,
   })
 
@@ -39,6 +49,7 @@ async function main (): Promise<void> {
     if (err) logger.error({ err }, 'fatal error, shutting down')
     else logger.info({ signal }, 'shutting down')
     await app.close()
+    await queue.close()
     redis?.disconnect()
     await runtime.close()
   })

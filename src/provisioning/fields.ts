@@ -1,31 +1,9 @@
 import type { RowValues } from '../csv/types.js'
-import type { EmailEntry, PhoneEntry, UserRow } from '../db/users-repository.js'
+import type { PhoneEntry, UserRow } from '../db/users-repository.js'
+import type { WritableUserFields } from '../db/users-write-repository.js'
 
 /** The user fields a CSV line can set, with the names of the admin API (and of the plan's changes). */
-export interface UserFields {
-  title?: string | null
-  firstName?: string | null
-  lastName?: string | null
-  nickName?: string | null
-  jobTitle?: string | null
-  department?: string | null
-  userInfo1?: string | null
-  userInfo2?: string | null
-  country?: string | null
-  language?: string | null
-  timezone?: string | null
-  visibility?: string | null
-  accountType?: string
-  isInitialized?: boolean
-  authenticationType?: string | null
-  selectedAppCustomisationTemplateName?: string | null
-  photoUrl?: string | null
-  ldapId?: string | null
-  tags?: string[]
-  services?: string[]
-  emails?: EmailEntry[]
-  phoneNumbers?: PhoneEntry[]
-}
+export type UserFields = WritableUserFields
 
 const SCALARS = [
   'title', 'firstName', 'lastName', 'nickName', 'jobTitle', 'department', 'userInfo1', 'userInfo2', 'country', 'language',

@@ -169,7 +169,9 @@ class Planner {
         device = { outcome: 'detach', detached: held.map(numberLabel) }
       }
     }
-    return { ...user, userId: existing ? state.id : undefined, ...(device ? { device } : {}), ops: [...user.ops, ...deviceOps] }
+    // A line that leaves the user as is but moves a number does something: say what.
+    const outcome: Outcome = user.outcome === 'unchanged' && device && device.outcome !== 'unchanged' ? device.outcome : user.outcome
+    return { ...user, outcome, userId: existing ? state.id : undefined, ...(device ? { device } : {}), ops: [...user.ops, ...deviceOps] }
   }
 
   private remove (row: CsvRow): Omit<PlanEntry, 'lineNumber' | 'action' | 'loginEmail' | 'status'> {
@@ -204,7 +206,7 @@ class Planner {
     }
     const ops: Op[] = others.map((n) => this.release(n))
     const previousHolder = target.userId && target.userId !== user.id ? target.userId : undefined
-    if (target.userId) ops.push(this.release(target))
+    if (previousHolder) ops.push(this.release(target))
     ops.push({ kind: 'attach', numberId: target.id, userId: user.id, internalNumber, number })
     Object.assign(target, { userId: user.id, internalNumber, number })
     const outcome = force && (previousHolder || others.length > 0) ? 'force_attach' as const : 'attach' as const

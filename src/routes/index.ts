@@ -7,12 +7,15 @@ import adminUsers from './admin/users.js'
 import adminPbxs from './admin/pbxs.js'
 import checks from './massprovisioning/checks.js'
 import template from './massprovisioning/template.js'
+import imports from './massprovisioning/imports.js'
+import type { ImportQueue } from '../jobs/queue.js'
 
 export interface RoutesOptions {
   db: Db
   version: string
   requireAppAuth: boolean
   checks: ReadinessCheck[]
+  queue: ImportQueue | undefined
 }
 
 export const MASSPRO_PREFIX = '/api/rainbow/massprovisioning/v1.0'
@@ -32,6 +35,7 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
     await scope.register(adminPbxs, { prefix: ADMIN_PREFIX, db: opts.db })
     await scope.register(checks, { prefix: MASSPRO_PREFIX, db: opts.db })
     await scope.register(template, { prefix: MASSPRO_PREFIX })
+    await scope.register(imports, { prefix: MASSPRO_PREFIX, db: opts.db, queue: opts.queue })
   })
 }
 

@@ -6,11 +6,7 @@ import { Errors, RainbowError } from '../../errors.js'
 import { checkCsv, storeCommandCheck } from '../../provisioning/check.js'
 import { IdSchema } from '../../schemas/common.js'
 import { acceptCsvBodies, csvBody } from './csv-body.js'
-
-const Flag = z.enum(['true', 'false']).transform((v) => v === 'true')
-const OneChar = z.string().min(1).max(2).describe('One character (TAB may be sent as \\t)')
-  .transform((v) => v === '\\t' ? '\t' : v).refine((v) => v.length === 1, 'must be one character')
-const CommandIdSchema = z.string().min(1).max(128).regex(/^[\w.:-]+$/, 'letters, digits, . _ : - only')
+import { CommandIdSchema, Flag, OneChar } from './query-schemas.js'
 
 const CheckQuery = z.object({
   companyId: IdSchema.optional().describe('Defaults to the caller\'s company'),

@@ -1,0 +1,142 @@
+import type { Queryable } from './db.js'
+
+export type ImportStatus = 'Pending' | 'Terminated' | 'Failed'
+
+export interface ImportRow {
+  reqId: string
+  companyId: string
+  operation: 'import' | 'synchronize' | 'rainbowvoice'
+  mode: string
+  status: ImportStatus
+  label: string | null
+  options: Record<string, unknown>
+  commandId: string | null
+  requesterId: string
+  requesterDisplayName: string | null
+  total: number
+  processed: number
+  succeeded: number
+  failed: number
+  warnings: number
+  errorMsg: string | null
+  startTime: Date
+  endTime: Date | null
+}
+
+export interface NewImportLine {
+  seq: number
+  lineNumber: number
+  action: string
+  loginEmail: string
+  input: unknown
+  line: string
+}
+
+export interface StoredLine { seq: number, lineNumber: number, action: string, loginEmail: string | null, input: unknown }
+
+export interface LineOutcome {
+  seq: number
+  status: 'success' | 'failed' | 'warning'
+  userId: string | null
+  errorCode: number | null
+  errorMsg: string | null
+}
+
+const SELECT = `SELECT req_id AS "reqId", company_id AS "companyId", operation, mode, status, label, options,
+  command_id AS "commandId", requester_id AS "requesterId", requester_display_name AS "requesterDisplayName",
+  total, processed, succeeded, failed, warnings, error_msg AS "errorMsg", start_time AS "startTime", end_time AS "endTime"
+  FROM imports`
+
+// Well under the 65,535-parameter limit per statement (6 arrays, one parameter each) and small transactions.
+const INSERT_BATCH = 5000
+
+/** Returns false when an import with this reqId already exists (D2: the same file twice). */
+export async function insertImport (q: Queryable, r: Omit<ImportRow, 'status' | 'processed' | 'succeeded' | 'failed' | 'warnings' | 'errorMsg' | 'startTime' | 'endTime'>): Promise<boolean> {
+  const rows = await q.query(
+    `INSERT INTO imports (req_id, company_id, operation, mode, label, options, command_id, requester_id, requester_display_name, total)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10) ON CONFLICT (req_id) DO NOTHING RETURNING req_id`,
+    [r.reqId, r.companyId, r.operation, r.mode, r.label, JSON.stringify(r.options), r.commandId, r.requesterId, r.requesterDisplayName, r.total])
+  return rows.length === 1
+}
+
+export async function insertImportLines (q: Queryable, reqId: string, lines: readonly NewImportLine[]): Promise<void> {
+  for (let i = 0; i < lines.length; i += INSERT_BATCH) {
+    const batch = lines.slice(i, i + INSERT_BATCH)
+    await q.query(
+      `INSERT INTO import_lines (req_id, seq, line_number, action, login_email, input, line)
+       SELECT $1, s, n, a, e, i::jsonb, l FROM unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS t(s, n, a, e, i, l)`,
+      [reqId, batch.map((l) => l.seq), batch.map((l) => l.lineNumber), batch.map((l) => l.action), batch.map((l) => l.loginEmail),
+        batch.map((l) => JSON.stringify(l.input)), batch.map((l) => l.line)])
+  }
+}
+
+export async function findImport (q: Queryable, reqId: string): Promise<ImportRow | undefined> {
+  return (await q.query<ImportRow>(`${SELECT} WHERE req_id = $1`, [reqId]))[0]
+}
+
+/** Serialises workers on one import: the holder of this row lock applies its next chunk. */
+export async function lockImport (q: Queryable, reqId: string): Promise<ImportRow | undefined> {
+  return (await q.query<ImportRow>(`${SELECT} WHERE req_id = $1 FOR UPDATE`, [reqId]))[0]
+}
+
+export async function listImports (q: Queryable, companyId: string, limit: number): Promise<ImportRow[]> {
+  return q.query<ImportRow>(`${SELECT} WHERE company_id = $1 ORDER BY start_time DESC, req_id LIMIT $2`, [companyId, limit])
+}
+
+export async function listPendingImportIds (q: Queryable): Promise<Array<{ reqId: string, companyId: string }>> {
+  return q.query('SELECT req_id AS "reqId", company_id AS "companyId" FROM imports WHERE status = \'Pending\' ORDER BY start_time')
+}
+
+export async function findImportByCommand (q: Queryable, companyId: string, commandId: string): Promise<ImportRow | undefined> {
+  return (await q.query<ImportRow>(`${SELECT} WHERE company_id = $1 AND command_id = $2 ORDER BY start_time DESC LIMIT 1`, [companyId, commandId]))[0]
+}
+
+export async function nextUnappliedLines (q: Queryable, reqId: string, limit: number): Promise<StoredLine[]> {
+  return q.query<StoredLine>(
+    `SELECT seq, line_number AS "lineNumber", action, login_email AS "loginEmail", input FROM import_lines
+      WHERE req_id = $1 AND applied_at IS NULL ORDER BY seq LIMIT $2`, [reqId, limit])
+}
+
+/** Writes the chunk's results and forgets its passwords (kept only until the line is applied). */
+export async function recordLineOutcomes (q: Queryable, reqId: string, outcomes: readonly LineOutcome[]): Promise<void> {
+  await q.query(
+    `UPDATE import_lines l SET status = t.st, user_id = t.u, error_code = t.c, error_msg = t.m, applied_at = now(),
+            input = l.input #- '{values,password}'
+       FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::text[]) AS t(s, st, u, c, m)
+      WHERE l.req_id = $1 AND l.seq = t.s AND l.applied_at IS NULL`,
+    [reqId, outcomes.map((o) => o.seq), outcomes.map((o) => o.status), outcomes.map((o) => o.userId), outcomes.map((o) => o.errorCode), outcomes.map((o) => o.errorMsg)])
+}
+
+export async function advanceImport (q: Queryable, reqId: string, delta: { processed: number, succeeded: number, failed: number, warnings: number }): Promise<void> {
+  await q.query(
+    `UPDATE imports SET processed = processed + $2, succeeded = succeeded + $3, failed = failed + $4, warnings = warnings + $5, updated_at = now()
+      WHERE req_id = $1`, [reqId, delta.processed, delta.succeeded, delta.failed, delta.warnings])
+}
+
+export async function finishImport (q: Queryable, reqId: string, status: 'Terminated' | 'Failed', errorMsg: string | null): Promise<void> {
+  await q.query('UPDATE imports SET status = $2, error_msg = $3, end_time = now(), updated_at = now() WHERE req_id = $1 AND status = \'Pending\'', [reqId, status, errorMsg])
+}
+
+export async function deleteImport (q: Queryable, reqId: string): Promise<void> {
+  await q.query('DELETE FROM imports WHERE req_id = $1', [reqId])
+}
+
+export interface ReportLine {
+  seq: number
+  lineNumber: number
+  action: string
+  loginEmail: string | null
+  status: string | null
+  userId: string | null
+  errorCode: number | null
+  errorMsg: string | null
+  line: string | null
+}
+
+/** One page of the per-line report, in file order (keyset paging, so a large report streams). */
+export async function reportPage (q: Queryable, reqId: string, afterSeq: number, limit: number): Promise<ReportLine[]> {
+  return q.query<ReportLine>(
+    `SELECT seq, line_number AS "lineNumber", action, login_email AS "loginEmail", status, user_id AS "userId",
+            error_code AS "errorCode", error_msg AS "errorMsg", CASE WHEN status = 'failed' THEN line END AS line
+       FROM import_lines WHERE req_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [reqId, afterSeq, limit])
+}

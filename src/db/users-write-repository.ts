@@ -1,0 +1,103 @@
+import type { Queryable } from './db.js'
+import type { EmailEntry, PhoneEntry } from './users-repository.js'
+
+/** User fields a CSV line writes, by the admin API's names. */
+export interface WritableUserFields {
+  title?: string | null
+  firstName?: string | null
+  lastName?: string | null
+  nickName?: string | null
+  jobTitle?: string | null
+  department?: string | null
+  userInfo1?: string | null
+  userInfo2?: string | null
+  country?: string | null
+  language?: string | null
+  timezone?: string | null
+  visibility?: string | null
+  accountType?: string
+  isInitialized?: boolean
+  authenticationType?: string | null
+  selectedAppCustomisationTemplateName?: string | null
+  photoUrl?: string | null
+  ldapId?: string | null
+  tags?: string[]
+  services?: string[]
+  emails?: EmailEntry[]
+  phoneNumbers?: PhoneEntry[]
+}
+
+/** Field → column and SQL cast: the only place that knows how a field is stored. */
+const COLUMNS: Record<keyof WritableUserFields, { column: string, cast: string, json?: true }> = {
+  title: { column: 'title', cast: 'text' },
+  firstName: { column: 'first_name', cast: 'text' },
+  lastName: { column: 'last_name', cast: 'text' },
+  nickName: { column: 'nick_name', cast: 'text' },
+  jobTitle: { column: 'job_title', cast: 'text' },
+  department: { column: 'department', cast: 'text' },
+  userInfo1: { column: 'user_info1', cast: 'text' },
+  userInfo2: { column: 'user_info2', cast: 'text' },
+  country: { column: 'country', cast: 'text' },
+  language: { column: 'language', cast: 'text' },
+  timezone: { column: 'timezone', cast: 'text' },
+  visibility: { column: 'visibility', cast: 'text' },
+  accountType: { column: 'account_type', cast: 'text' },
+  isInitialized: { column: 'is_initialized', cast: 'boolean' },
+  authenticationType: { column: 'authentication_type', cast: 'text' },
+  selectedAppCustomisationTemplateName: { column: 'selected_app_customisation_template_name', cast: 'text' },
+  photoUrl: { column: 'photo_url', cast: 'text' },
+  ldapId: { column: 'ldap_id', cast: 'text' },
+  tags: { column: 'tags', cast: 'text[]' },
+  services: { column: 'services', cast: 'text[]' },
+  emails: { column: 'emails', cast: 'jsonb', json: true },
+  phoneNumbers: { column: 'phone_numbers', cast: 'jsonb', json: true },
+}
+
+function assignments (fields: WritableUserFields, firstParam: number): { columns: string[], casts: string[], values: unknown[] } {
+  const columns: string[] = []
+  const casts: string[] = []
+  const values: unknown[] = []
+  for (const [key, value] of Object.entries(fields)) {
+    const spec = COLUMNS[key as keyof WritableUserFields]
+    if (!spec || value === undefined) continue
+    columns.push(spec.column)
+    casts.push(`$${firstParam + values.length}::${spec.cast}`)
+    values.push(spec.json ? JSON.stringify(value) : value)
+  }
+  return { columns, casts, values }
+}
+
+export async function insertProvisionedUser (q: Queryable, u: { id: string, companyId: string, loginEmail: string, passwordHash: string | null, jidIm: string, fields: WritableUserFields }): Promise<void> {
+  const a = assignments(u.fields, 6)
+  await q.query(
+    `INSERT INTO users (id, company_id, login_email, password_hash, jid_im${a.columns.map((c) => `, ${c}`).join('')})
+     VALUES ($1, $2, $3, $4, $5${a.casts.map((c) => `, ${c}`).join('')})`,
+    [u.id, u.companyId, u.loginEmail, u.passwordHash, u.jidIm, ...a.values])
+}
+
+/** Returns false when the user is gone (deleted meanwhile). */
+export async function updateProvisionedUser (q: Queryable, userId: string, fields: WritableUserFields, passwordHash: string | null): Promise<boolean> {
+  const a = assignments(fields, 3)
+  const sets = [...a.columns.map((c, i) => `${c} = ${a.casts[i]!}`), 'password_hash = COALESCE($2, password_hash)', 'updated_at = now()']
+  const rows = await q.query(`UPDATE users SET ${sets.join(', ')} WHERE id = $1 AND deleted_at IS NULL RETURNING id`, [userId, passwordHash, ...a.values])
+  return rows.length === 1
+}
+
+/** Soft delete (D10): the row stays with its deletion time; the loginEmail is free again. */
+export async function softDeleteUser (q: Queryable, userId: string): Promise<boolean> {
+  const rows = await q.query('UPDATE users SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id', [userId])
+  return rows.length === 1
+}
+
+export async function attachNumber (q: Queryable, numberId: string, userId: string, internalNumber: string | null, number: string | null): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE phone_numbers SET user_id = $2, internal_number = $3, number = $4,
+       attached_at = CASE WHEN user_id IS DISTINCT FROM $2 THEN now() ELSE attached_at END, updated_at = now()
+     WHERE id = $1 RETURNING id`, [numberId, userId, internalNumber, number])
+  return rows.length === 1
+}
+
+export async function detachNumber (q: Queryable, numberId: string): Promise<boolean> {
+  const rows = await q.query('UPDATE phone_numbers SET user_id = NULL, attached_at = NULL, updated_at = now() WHERE id = $1 RETURNING id', [numberId])
+  return rows.length === 1
+}

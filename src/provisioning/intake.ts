@@ -1,0 +1,93 @@
+import { parseCsv } from '../csv/parse.js'
+import type { LineError, RowValues } from '../csv/types.js'
+import type { Db } from '../db/db.js'
+import { upsertCommandReport } from '../db/commands-repository.js'
+import { findImport, insertImport, insertImportLines, type NewImportLine } from '../db/imports-repository.js'
+import { Errors } from '../errors.js'
+import { requestId } from './request-id.js'
+
+/** What a stored line keeps until it is applied (the password is removed once it is). */
+export interface StoredInput {
+  valid: boolean
+  values?: RowValues
+  error?: Pick<LineError, 'code' | 'message' | 'column'>
+}
+
+export interface ImportRequest {
+  companyId: string
+  operation: 'import' | 'synchronize'
+  body: Uint8Array
+  label: string | null
+  noemails: boolean
+  nostrict: boolean
+  delimiter?: string | undefined
+  comment?: string | undefined
+  commandId?: string | undefined
+  requester: { id: string, displayName: string, jid: string }
+}
+
+export interface ImportSummary {
+  reqId: string
+  mode: string
+  status: 'Pending'
+  userId: string
+  displayName: string
+  label: string | null
+  startTime: string
+  companyId: string
+}
+
+function conflict (reqId: string) {
+  return Errors.conflict(`This file was already imported as reqId ${reqId}; delete its report (DELETE /users/imports/${reqId}/details) to import it again`)
+}
+
+/**
+ * Checks the file as the check endpoint does, then stores the import and every line in one
+ * transaction before answering: nothing is applied yet, nothing accepted can be lost. A file-level
+ * error is a 400 and stores nothing; bad lines are stored and reported as failed lines.
+ */
+export async function acceptImport (db: Db, req: ImportRequest): Promise<ImportSummary> {
+  const reqId = requestId(req.companyId, req.operation, req.body)
+  if (await findImport(db, reqId)) throw conflict(reqId)
+  const parsed = await parseCsv(req.body, { endpoint: req.operation, delimiter: req.delimiter, comment: req.comment })
+  const firstError = new Map<number, LineError>()
+  for (const e of parsed.errors) if (!firstError.has(e.lineNumber)) firstError.set(e.lineNumber, e)
+  const lines: NewImportLine[] = parsed.rows.map((row, seq) => {
+    const error = firstError.get(row.lineNumber)
+    const input: StoredInput = error || !row.valid
+      ? { valid: false, error: error ? { code: error.code, message: error.message, ...(error.column ? { column: error.column } : {}) } : undefined }
+      : { valid: true, values: row.values }
+    return { seq, lineNumber: row.lineNumber, action: row.action, loginEmail: row.loginEmail, input, line: row.raw }
+  })
+  const startTime = new Date()
+  await db.transaction(async (tx) => {
+    const created = await insertImport(tx, {
+      reqId,
+      companyId: req.companyId,
+      operation: req.operation,
+      mode: parsed.mode,
+      label: req.label,
+      options: { noemails: req.noemails, nostrict: req.nostrict, delimiter: parsed.delimiter, comment: req.comment ?? '%', columns: parsed.columns, requesterJid: req.requester.jid },
+      commandId: req.commandId ?? null,
+      requesterId: req.requester.id,
+      requesterDisplayName: req.requester.displayName,
+      total: lines.length,
+    })
+    // Two identical requests racing: the unique reqId lets exactly one through (D2).
+    if (!created) throw conflict(reqId)
+    await insertImportLines(tx, reqId, lines)
+    if (req.commandId) {
+      await upsertCommandReport(tx, { companyId: req.companyId, kind: 'import', commandId: req.commandId, status: 'pending', report: { reqId }, reqId, requesterId: req.requester.id })
+    }
+  })
+  return {
+    reqId,
+    mode: parsed.mode,
+    status: 'Pending',
+    userId: req.requester.id,
+    displayName: req.requester.displayName,
+    label: req.label,
+    startTime: startTime.toISOString(),
+    companyId: req.companyId,
+  }
+}

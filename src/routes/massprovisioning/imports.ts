@@ -1,0 +1,109 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { Db } from '../../db/db.js'
+import type { UserRow } from '../../db/users-repository.js'
+import { deleteImport, findImport, listImports } from '../../db/imports-repository.js'
+import { Errors } from '../../errors.js'
+import type { ImportQueue } from '../../jobs/queue.js'
+import { acceptImport } from '../../provisioning/intake.js'
+import { importView, streamImportReport } from '../../provisioning/reports.js'
+import { displayNameOf } from '../../services/user-view.js'
+import { IdSchema } from '../../schemas/common.js'
+import { acceptCsvBodies, csvBody } from './csv-body.js'
+import { CommandIdSchema, Flag, OneChar } from './query-schemas.js'
+
+const ImportQuery = z.object({
+  companyId: IdSchema.optional().describe('Defaults to the caller\'s company'),
+  label: z.string().max(256).optional().describe('A text description of this import'),
+  noemails: Flag.optional().describe('Accepted and recorded; this server sends no e-mail'),
+  nostrict: Flag.optional().describe('create of an existing user updates it; delete of a missing user is a warning'),
+  delimiter: OneChar.optional(),
+  comment: OneChar.optional(),
+})
+
+const ReqIdParams = z.object({ reqId: z.string().max(128) })
+
+const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }> = async (app, opts) => {
+  acceptCsvBodies(app)
+
+  async function enqueue (reqId: string, companyId: string) {
+    // After the commit: if this fails, the import is stored and resumes when a worker starts.
+    await opts.queue?.enqueue({ reqId, companyId }).catch((err: unknown) => app.log.error({ err, reqId }, 'enqueue failed'))
+  }
+
+  for (const [path, operation] of [['/users/imports', 'import'], ['/users/imports/synchronize', 'synchronize']] as const) {
+    app.post(path, {
+      schema: {
+        summary: operation === 'import' ? 'Import a user or device CSV' : 'Synchronize users and devices with a useranddevice CSV',
+        description: 'The import is stored before the answer (status Pending); lines are applied in the background. The same file twice is a 409 naming its reqId (D2).',
+        tags: ['massprovisioning'],
+        querystring: operation === 'import' ? ImportQuery : ImportQuery.extend({ commandId: CommandIdSchema.optional(), ldapConfigId: z.string().max(128).optional() }),
+      },
+    }, async (request) => {
+      const user = request.auth!.user
+      const companyId = await app.companyScope.resolve(user, request.query.companyId)
+      const q = request.query as z.infer<typeof ImportQuery> & { commandId?: string }
+      const summary = await acceptImport(opts.db, {
+        companyId,
+        operation,
+        body: csvBody(request.body),
+        label: q.label ?? null,
+        noemails: q.noemails ?? true,
+        nostrict: q.nostrict ?? false,
+        delimiter: q.delimiter,
+        comment: q.comment,
+        commandId: q.commandId,
+        requester: { id: user.id, displayName: displayNameOf(user), jid: user.jidIm },
+      })
+      await enqueue(summary.reqId, companyId)
+      return { data: summary }
+    })
+  }
+
+  app.get('/users/imports', {
+    schema: {
+      summary: 'Imports of a company, newest first, with their counters',
+      tags: ['massprovisioning'],
+      querystring: z.object({ companyId: IdSchema.optional(), ldapConfigId: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+    },
+  }, async (request) => {
+    const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
+    return { data: (await listImports(opts.db, companyId, request.query.limit)).map(importView) }
+  })
+
+  /** A reqId of another company is reported as missing, never as forbidden (D7). */
+  async function visibleImport (caller: UserRow, reqId: string) {
+    const imp = /^[0-9a-f]{64}$/.test(reqId) ? await findImport(opts.db, reqId) : undefined
+    if (!imp) throw Errors.notFound(`Import ${reqId}`)
+    await app.companyScope.assertVisible(caller, imp.companyId, `Import ${reqId}`)
+    return imp
+  }
+
+  app.get('/users/imports/:reqId/details', {
+    schema: {
+      summary: 'Status report of an import (D3): counters always; format=full adds one entry per line in file order',
+      tags: ['massprovisioning'],
+      params: ReqIdParams,
+      querystring: z.object({ format: z.enum(['small', 'full']).default('full') }),
+    },
+  }, async (request, reply) => {
+    const imp = await visibleImport(request.auth!.user, request.params.reqId)
+    if (request.query.format === 'small') return { data: importView(imp) }
+    return reply.type('application/json; charset=utf-8').send(streamImportReport(opts.db, imp))
+  })
+
+  app.delete('/users/imports/:reqId/details', {
+    schema: {
+      summary: 'Delete an import report (D6), after which the same file may be imported again; 409 while Pending',
+      tags: ['massprovisioning'],
+      params: ReqIdParams,
+    },
+  }, async (request) => {
+    const imp = await visibleImport(request.auth!.user, request.params.reqId)
+    if (imp.status === 'Pending') throw Errors.conflict(`Import ${imp.reqId} is still running; delete its report once it has ended`)
+    await deleteImport(opts.db, imp.reqId)
+    return { data: { reqId: imp.reqId, status: 'deleted' } }
+  })
+}
+
+export default imports
