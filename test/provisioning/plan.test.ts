@@ -1,0 +1,558 @@
+import { describe, expect, it } from 'vitest'
+import { parseCsv } from '../../src/csv/parse.js'
+import type { CsvRow } from '../../src/csv/types.js'
+import type { PhoneNumberRow } from '../../src/db/pbx-repository.js'
+import type { UserRow } from '../../src/db/users-repository.js'
+import { planRows, type Op, type PlanEntry, type Snapshot } from '../../src/provisioning/plan.js'
+
+/**
+ * planRows is what both the check and the import run: these tests pin, line by line, the outcome
+ * a user reads in the check and the exact operations the import applies.
+ */
+
+const CO = 'aaaaaaaaaaaaaaaaaaaaaaaa'
+const OTHER_CO = 'bbbbbbbbbbbbbbbbbbbbbbbb'
+const PBX = 'PBX-A'
+const PBX2 = 'PBX-A2'
+const PASSWORD = 'S3cret!Pass'
+
+let seq = 0
+function userRow (loginEmail: string, over: Partial<UserRow> = {}): UserRow {
+  const id = over.id ?? `u${String(++seq).padStart(23, '0')}`
+  return {
+    id,
+    companyId: CO,
+    companyName: 'A',
+    organizationId: null,
+    loginEmail,
+    passwordHash: null,
+    title: null,
+    firstName: null,
+    lastName: null,
+    nickName: null,
+    jobTitle: null,
+    department: null,
+    userInfo1: null,
+    userInfo2: null,
+    country: null,
+    state: null,
+    language: null,
+    timezone: null,
+    visibility: null,
+    accountType: 'free',
+    isInitialized: false,
+    authenticationType: null,
+    authenticationExternalUid: null,
+    selectedAppCustomisationTemplateName: null,
+    photoUrl: null,
+    ldapId: null,
+    tags: [],
+    services: [],
+    emails: [],
+    phoneNumbers: [],
+    roles: ['user'],
+    adminType: null,
+    isActive: true,
+    timeToLive: -1,
+    jidIm: `${id}@localhost`,
+    createdAt: new Date(0),
+    updatedAt: new Date(0),
+    ...over,
+  }
+}
+
+function numberRow (pbxId: string, shortNumber: string, userId: string | null = null, over: Partial<PhoneNumberRow> = {}): PhoneNumberRow {
+  return {
+    id: `n-${pbxId}-${shortNumber}`,
+    systemId: `s-${pbxId}`,
+    pbxId,
+    companyId: CO,
+    shortNumber,
+    internalNumber: null,
+    number: null,
+    userId,
+    attachedAt: userId ? new Date(0) : null,
+    ...over,
+  }
+}
+
+const nid = (pbxId: string, short: string) => `n-${pbxId}-${short}`
+
+interface PlanCall { endpoint?: 'import' | 'synchronize', nostrict?: boolean }
+
+async function plan (lines: string[], snapshot: Partial<Snapshot>, opts: PlanCall = {}): Promise<PlanEntry[]> {
+  const parsed = await parseCsv(`${lines.join('\n')}\n`, { endpoint: opts.endpoint ?? 'import' })
+  const snap: Snapshot = { users: [], numbers: [], companyPbxIds: [PBX], ...snapshot }
+  return planRows(parsed.rows, parsed.errors, snap, { companyId: CO, nostrict: opts.nostrict ?? false, mode: parsed.mode })
+}
+
+/** What the check shows: the entry without its ops. */
+const shown = (entries: PlanEntry[]) => entries.map(({ ops: _ops, ...rest }) => rest)
+
+const USER_HEADER = '__action__;loginEmail;password;firstName;lastName;jobTitle;country'
+const DEVICE_HEADER = '__action__;loginEmail;pbxId;pbxShortNumber;pbxInternalNumber;number'
+const SYNC_HEADER = '__action__;loginEmail;password;firstName;jobTitle;tags0;tags1;accountType;pbxId;pbxShortNumber'
+
+describe('planRows, user mode', () => {
+  it('create of a new user: one createUser op carrying the password; the plan shows it only as "set"', async () => {
+    const [e] = await plan([USER_HEADER, `create;New.User@Example.com;${PASSWORD};New;User;Engineer;fra`], {})
+    expect(e).toMatchObject({ lineNumber: 2, action: 'create', loginEmail: 'new.user@example.com', outcome: 'create', status: 'success' })
+    expect(e!.changes).toEqual({
+      firstName: { from: null, to: 'New' },
+      lastName: { from: null, to: 'User' },
+      jobTitle: { from: null, to: 'Engineer' },
+      country: { from: null, to: 'FRA' },
+      password: { from: null, to: 'set' },
+    })
+    expect(e!.ops).toHaveLength(1)
+    const op = e!.ops[0] as Extract<Op, { kind: 'createUser' }>
+    expect(op).toMatchObject({
+      kind: 'createUser',
+      loginEmail: 'new.user@example.com',
+      fields: { firstName: 'New', lastName: 'User', jobTitle: 'Engineer', country: 'FRA' },
+      password: PASSWORD,
+    })
+    expect(op.userId).toMatch(/^[0-9a-f]{24}$/)
+    expect(JSON.stringify(shown([e!]))).not.toContain(PASSWORD)
+  })
+
+  it('create without a password: no password change, password null in the op', async () => {
+    const [e] = await plan([USER_HEADER, 'create;nopwd@example.com;;Nina;;;'], {})
+    expect(e!.changes).toEqual({ firstName: { from: null, to: 'Nina' } })
+    expect(e!.ops).toEqual([expect.objectContaining({ kind: 'createUser', password: null, fields: { firstName: 'Nina' } })])
+  })
+
+  it('update writes only the fields that change, ignores empty cells, and names the user', async () => {
+    const eric = userRow('eric@example.com', { firstName: 'Eric', lastName: 'Lasalle', jobTitle: 'Dev', country: 'FRA' })
+    const [e] = await plan([USER_HEADER, 'update;ERIC@example.com;;;Lasalle;Tech Support;'], { users: [eric] })
+    expect(e).toMatchObject({ outcome: 'update', status: 'success', userId: eric.id })
+    expect(e!.changes).toEqual({ jobTitle: { from: 'Dev', to: 'Tech Support' } })
+    expect(e!.ops).toEqual([{ kind: 'updateUser', userId: eric.id, fields: { jobTitle: 'Tech Support' }, password: null }])
+  })
+
+  it('update with the values already stored is unchanged and applies nothing', async () => {
+    const eric = userRow('eric@example.com', { firstName: 'Eric', jobTitle: 'Dev' })
+    const [e] = await plan([USER_HEADER, 'update;eric@example.com;;Eric;;Dev;'], { users: [eric] })
+    expect(e).toMatchObject({ outcome: 'unchanged', status: 'success', userId: eric.id, changes: {} })
+    expect(e!.ops).toEqual([])
+  })
+
+  it('update of the password alone is an update; the plan says "set", the op carries the value', async () => {
+    const eric = userRow('eric@example.com')
+    const [e] = await plan([USER_HEADER, `update;eric@example.com;${PASSWORD};;;;`], { users: [eric] })
+    expect(e).toMatchObject({ outcome: 'update', changes: { password: { from: null, to: 'set' } } })
+    expect(e!.ops).toEqual([{ kind: 'updateUser', userId: eric.id, fields: {}, password: PASSWORD }])
+    expect(JSON.stringify(shown([e!]))).not.toContain(PASSWORD)
+  })
+
+  it('delete of a user: deleteUser; a number the user holds is detached first', async () => {
+    const carol = userRow('carol@example.com')
+    const held = numberRow(PBX, '2000', carol.id)
+    const [e] = await plan([USER_HEADER, 'delete;carol@example.com;;;;;'], { users: [carol], numbers: [held] })
+    expect(e).toMatchObject({ outcome: 'delete', status: 'success', userId: carol.id, device: { outcome: 'detach', detached: [`${PBX}/2000`] } })
+    expect(e!.ops).toEqual([{ kind: 'detach', numberId: held.id }, { kind: 'deleteUser', userId: carol.id }])
+    // planning works on copies: the snapshot (which the import re-reads) is untouched
+    expect(held.userId).toBe(carol.id)
+  })
+
+  it('delete of a user holding nothing has no device part', async () => {
+    const carol = userRow('carol@example.com')
+    const [e] = await plan([USER_HEADER, 'delete;carol@example.com;;;;;'], { users: [carol] })
+    expect(e!.device).toBeUndefined()
+    expect(e!.ops).toEqual([{ kind: 'deleteUser', userId: carol.id }])
+  })
+
+  it('create of an existing user fails with 409600 and applies nothing', async () => {
+    const eric = userRow('eric@example.com', { jobTitle: 'Dev' })
+    const [e] = await plan([USER_HEADER, 'create;eric@example.com;;;;Boss;'], { users: [eric] })
+    expect(e).toMatchObject({ outcome: 'error', status: 'failed', errorCode: 409600 })
+    expect(e!.errorMsg).toContain('eric@example.com')
+    expect(e!.ops).toEqual([])
+  })
+
+  it('nostrict: create of an existing user of the company becomes an update of it', async () => {
+    const eric = userRow('eric@example.com', { jobTitle: 'Dev' })
+    const [e] = await plan([USER_HEADER, 'create;eric@example.com;;;;Boss;'], { users: [eric] }, { nostrict: true })
+    expect(e).toMatchObject({ action: 'create', outcome: 'update', status: 'success', userId: eric.id, changes: { jobTitle: { from: 'Dev', to: 'Boss' } } })
+    expect(e!.ops).toEqual([{ kind: 'updateUser', userId: eric.id, fields: { jobTitle: 'Boss' }, password: null }])
+  })
+
+  it('nostrict does not let a file take over a user of another company: still 409600', async () => {
+    const foreign = userRow('foreign@example.com', { companyId: OTHER_CO })
+    for (const nostrict of [false, true]) {
+      const [e] = await plan([USER_HEADER, 'create;foreign@example.com;;;;Boss;'], { users: [foreign] }, { nostrict })
+      expect(e).toMatchObject({ outcome: 'error', status: 'failed', errorCode: 409600 })
+      expect(e!.ops).toEqual([])
+    }
+  })
+
+  it('update of a missing user, or of a user of another company, fails with 3101', async () => {
+    const foreign = userRow('foreign@example.com', { companyId: OTHER_CO })
+    const entries = await plan([USER_HEADER, 'update;ghost@example.com;;;;Boss;', 'update;foreign@example.com;;;;Boss;'], { users: [foreign] })
+    for (const e of entries) {
+      expect(e).toMatchObject({ outcome: 'error', status: 'failed', errorCode: 3101 })
+      expect(e.ops).toEqual([])
+    }
+    // nostrict does not turn an update of a missing user into a create
+    const [again] = await plan([USER_HEADER, 'update;ghost@example.com;;;;Boss;'], {}, { nostrict: true })
+    expect(again).toMatchObject({ status: 'failed', errorCode: 3101 })
+  })
+
+  it('delete of a missing user: 3101 failed; with nostrict a warning that applies nothing', async () => {
+    const [strict] = await plan([USER_HEADER, 'delete;ghost@example.com;;;;;'], {})
+    expect(strict).toMatchObject({ outcome: 'error', status: 'failed', errorCode: 3101, ops: [] })
+    const [lenient] = await plan([USER_HEADER, 'delete;ghost@example.com;;;;;'], {}, { nostrict: true })
+    expect(lenient).toMatchObject({ outcome: 'unchanged', status: 'warning', errorCode: 3101, ops: [] })
+  })
+
+  it('a user of another company cannot be deleted, even with nostrict', async () => {
+    const foreign = userRow('foreign@example.com', { companyId: OTHER_CO })
+    const [e] = await plan([USER_HEADER, 'delete;foreign@example.com;;;;;'], { users: [foreign] }, { nostrict: true })
+    expect(e!.ops).toEqual([])
+    expect(e!.status).not.toBe('success')
+  })
+
+  it('a line with a validation error is an error entry with its validation code, never planned', async () => {
+    const eric = userRow('eric@example.com')
+    const entries = await plan([USER_HEADER, 'update;eric@example.com;weak;;;;', 'update;eric2@example.com;;;;;ZZZ'], { users: [eric] })
+    expect(entries[0]).toMatchObject({ lineNumber: 2, outcome: 'error', status: 'failed', errorCode: 3011, ops: [] })
+    expect(entries[1]).toMatchObject({ lineNumber: 3, outcome: 'error', status: 'failed', errorCode: 3014, ops: [] })
+    expect(JSON.stringify(shown(entries))).not.toContain('weak')
+  })
+
+  it('keeps file order and physical line numbers (comments and blank lines counted)', async () => {
+    const eric = userRow('eric@example.com')
+    const entries = await plan([USER_HEADER, '% a comment', 'create;a@example.com;;A;;;', '', 'delete;eric@example.com;;;;;', 'update;ghost@example.com;;;;x;'], { users: [eric] })
+    expect(entries.map((e) => [e.lineNumber, e.outcome])).toEqual([[3, 'create'], [5, 'delete'], [6, 'error']])
+  })
+
+  it('a delete frees the loginEmail for the lines after it (same e-mail in another case is a duplicate line)', async () => {
+    // The file refuses a repeated loginEmail (3004), so the plan never sees delete then create of the same user.
+    const eric = userRow('eric@example.com')
+    const entries = await plan([USER_HEADER, 'delete;eric@example.com;;;;;', 'create;ERIC@example.com;;;;;'], { users: [eric] })
+    expect(entries[0]!.outcome).toBe('delete')
+    expect(entries[1]).toMatchObject({ status: 'failed', errorCode: 3004, ops: [] })
+  })
+})
+
+describe('planRows, device mode', () => {
+  const alice = () => userRow('alice@example.com')
+  const bob = () => userRow('bob@example.com')
+
+  it('attach a free number: one attach op with the CSV internal number and DDI', async () => {
+    const a = alice()
+    const free = numberRow(PBX, '2000', null, { internalNumber: '+33900000000', number: '+33100000000' })
+    const [e] = await plan([DEVICE_HEADER, `attach;alice@example.com;${PBX};2000;+33900001000;+33123456780`], { users: [a], numbers: [free] })
+    expect(e).toMatchObject({ outcome: 'attach', status: 'success', userId: a.id, device: { outcome: 'attach', pbxId: PBX, shortNumber: '2000' } })
+    expect(e!.ops).toEqual([{ kind: 'attach', numberId: free.id, userId: a.id, internalNumber: '+33900001000', number: '+33123456780' }])
+  })
+
+  it('attach without pbxId finds the number by short number in the company; empty cells keep the stored numbers', async () => {
+    const a = alice()
+    const free = numberRow(PBX, '2000', null, { internalNumber: '+33900000000', number: '+33100000000' })
+    const [e] = await plan([DEVICE_HEADER, 'attach;alice@example.com;;2000;;'], { users: [a], numbers: [free] })
+    expect(e!.ops).toEqual([{ kind: 'attach', numberId: free.id, userId: a.id, internalNumber: '+33900000000', number: '+33100000000' }])
+  })
+
+  it('attach of a number the user already holds, same values: unchanged, nothing applied', async () => {
+    const a = alice()
+    const [e] = await plan([DEVICE_HEADER, `attach;alice@example.com;${PBX};2000;;`], { users: [a], numbers: [numberRow(PBX, '2000', a.id)] })
+    expect(e).toMatchObject({ outcome: 'unchanged', status: 'success', device: { outcome: 'unchanged' } })
+    expect(e!.ops).toEqual([])
+  })
+
+  it('attach of an unknown number → 1003 (by pbxId or by company)', async () => {
+    const a = alice()
+    const entries = await plan([DEVICE_HEADER, `attach;alice@example.com;${PBX};9999;;`], { users: [a], numbers: [numberRow(PBX, '2000')] })
+    expect(entries[0]).toMatchObject({ outcome: 'error', status: 'failed', errorCode: 1003, ops: [] })
+    const [byCompany] = await plan([DEVICE_HEADER, 'attach;alice@example.com;;9999;;'], { users: [a], numbers: [numberRow(PBX, '2000')] })
+    expect(byCompany).toMatchObject({ status: 'failed', errorCode: 1003 })
+  })
+
+  it('a number of another company is unknown (1003), not attachable', async () => {
+    const a = alice()
+    const foreign = numberRow('PBX-B', '2000', null, { companyId: OTHER_CO })
+    const [e] = await plan([DEVICE_HEADER, 'attach;alice@example.com;;2000;;'], { users: [a], numbers: [foreign] })
+    expect(e).toMatchObject({ status: 'failed', errorCode: 1003, ops: [] })
+  })
+
+  it('attach on a pbxId the company does not have → 1001', async () => {
+    const a = alice()
+    const [e] = await plan([DEVICE_HEADER, 'attach;alice@example.com;PBX-NOPE;2000;;'], { users: [a], numbers: [numberRow(PBX, '2000')] })
+    expect(e).toMatchObject({ outcome: 'error', status: 'failed', errorCode: 1001, ops: [] })
+  })
+
+  it('a short number on two PBXs of the company without pbxId → 1006; with pbxId it resolves', async () => {
+    const a = alice()
+    const numbers = [numberRow(PBX, '2000'), numberRow(PBX2, '2000')]
+    const snap = { users: [a], numbers, companyPbxIds: [PBX, PBX2] }
+    const [ambiguous] = await plan([DEVICE_HEADER, 'attach;alice@example.com;;2000;;'], snap)
+    expect(ambiguous).toMatchObject({ status: 'failed', errorCode: 1006, ops: [] })
+    expect(ambiguous!.errorMsg).toContain(PBX2)
+    const [named] = await plan([DEVICE_HEADER, `attach;alice@example.com;${PBX2};2000;;`], snap)
+    expect(named).toMatchObject({ outcome: 'attach', device: { pbxId: PBX2, shortNumber: '2000' } })
+    expect(named!.ops).toEqual([expect.objectContaining({ kind: 'attach', numberId: nid(PBX2, '2000'), userId: a.id })])
+  })
+
+  it('attach of a number another user holds → 1008', async () => {
+    const a = alice()
+    const b = bob()
+    const [e] = await plan([DEVICE_HEADER, 'attach;alice@example.com;;2000;;'], { users: [a, b], numbers: [numberRow(PBX, '2000', b.id)] })
+    expect(e).toMatchObject({ outcome: 'error', status: 'failed', errorCode: 1008, ops: [] })
+  })
+
+  it('attach to a user who already holds another number → 1007', async () => {
+    const a = alice()
+    const [e] = await plan([DEVICE_HEADER, 'attach;alice@example.com;;2001;;'], { users: [a], numbers: [numberRow(PBX, '2000', a.id), numberRow(PBX, '2001')] })
+    expect(e).toMatchObject({ outcome: 'error', status: 'failed', errorCode: 1007, ops: [] })
+    expect(e!.errorMsg).toContain(`${PBX}/2000`)
+  })
+
+  it('a device line for a user missing from the company → 3101', async () => {
+    const foreign = userRow('foreign@example.com', { companyId: OTHER_CO })
+    const entries = await plan([DEVICE_HEADER, 'attach;ghost@example.com;;2000;;', 'detach;foreign@example.com;;;;'], { users: [foreign], numbers: [numberRow(PBX, '2000')] })
+    expect(entries.map((e) => e.errorCode)).toEqual([3101, 3101])
+  })
+
+  it('a device line without pbxShortNumber: the file check refuses it (3002); the planner alone answers 1002', async () => {
+    const a = alice()
+    const [validated] = await plan([DEVICE_HEADER, `attach;alice@example.com;${PBX};;;`], { users: [a] })
+    expect(validated).toMatchObject({ status: 'failed', errorCode: 3002, ops: [] })
+    // A row that reached the planner without a short number (hand-made: the validator normally stops it).
+    const row: CsvRow = { lineNumber: 2, action: 'force_attach', loginEmail: a.loginEmail, valid: true, values: { pbxId: PBX, pbxShortNumber: null }, raw: '' }
+    const [e] = planRows([row], [], { users: [a], numbers: [], companyPbxIds: [PBX] }, { companyId: CO, nostrict: false, mode: 'device' })
+    expect(e).toMatchObject({ outcome: 'error', status: 'failed', errorCode: 1002, ops: [] })
+  })
+
+  it('force_attach takes the number from its holder: detach from the holder, then attach', async () => {
+    const a = alice()
+    const b = bob()
+    const held = numberRow(PBX, '2000', b.id)
+    const [e] = await plan([DEVICE_HEADER, 'force_attach;alice@example.com;;2000;;'], { users: [a, b], numbers: [held] })
+    expect(e).toMatchObject({ outcome: 'force_attach', status: 'success', userId: a.id, device: { outcome: 'force_attach', pbxId: PBX, shortNumber: '2000', previousHolder: b.id } })
+    expect(e!.ops).toEqual([
+      { kind: 'detach', numberId: held.id },
+      { kind: 'attach', numberId: held.id, userId: a.id, internalNumber: null, number: null },
+    ])
+    expect(held.userId).toBe(b.id)
+  })
+
+  it('force_attach also frees the other numbers of the user', async () => {
+    const a = alice()
+    const [e] = await plan([DEVICE_HEADER, 'force_attach;alice@example.com;;2001;;'], { users: [a], numbers: [numberRow(PBX, '2000', a.id), numberRow(PBX, '2001')] })
+    expect(e).toMatchObject({ outcome: 'force_attach', device: { outcome: 'force_attach', shortNumber: '2001', detached: [`${PBX}/2000`] } })
+    expect(e!.device!.previousHolder).toBeUndefined()
+    expect(e!.ops).toEqual([
+      { kind: 'detach', numberId: nid(PBX, '2000') },
+      { kind: 'attach', numberId: nid(PBX, '2001'), userId: a.id, internalNumber: null, number: null },
+    ])
+  })
+
+  it('force_attach of a number the user already holds, with another one: frees the other, keeps the named one without detaching it', async () => {
+    const a = alice()
+    const [e] = await plan([DEVICE_HEADER, 'force_attach;alice@example.com;;2001;;'], { users: [a], numbers: [numberRow(PBX, '2000', a.id), numberRow(PBX, '2001', a.id)] })
+    expect(e).toMatchObject({ outcome: 'force_attach', status: 'success', device: { shortNumber: '2001', detached: [`${PBX}/2000`] } })
+    expect(e!.ops).toEqual([
+      { kind: 'detach', numberId: nid(PBX, '2000') },
+      { kind: 'attach', numberId: nid(PBX, '2001'), userId: a.id, internalNumber: null, number: null },
+    ])
+    // plain attach refuses the same situation
+    const [refused] = await plan([DEVICE_HEADER, 'attach;alice@example.com;;2001;;'], { users: [a], numbers: [numberRow(PBX, '2000', a.id), numberRow(PBX, '2001', a.id)] })
+    expect(refused).toMatchObject({ status: 'failed', errorCode: 1007 })
+  })
+
+  it('force_attach of a free number to a user holding nothing is a plain attach', async () => {
+    const a = alice()
+    const [e] = await plan([DEVICE_HEADER, 'force_attach;alice@example.com;;2000;;'], { users: [a], numbers: [numberRow(PBX, '2000')] })
+    expect(e).toMatchObject({ action: 'force_attach', outcome: 'attach', status: 'success' })
+    expect(e!.ops).toEqual([{ kind: 'attach', numberId: nid(PBX, '2000'), userId: a.id, internalNumber: null, number: null }])
+  })
+
+  it('detach of the only number held: one detach op', async () => {
+    const a = alice()
+    const [e] = await plan([DEVICE_HEADER, 'detach;alice@example.com;;;;'], { users: [a], numbers: [numberRow(PBX, '2000', a.id)] })
+    expect(e).toMatchObject({ outcome: 'detach', status: 'success', userId: a.id, device: { outcome: 'detach', pbxId: PBX, shortNumber: '2000' } })
+    expect(e!.ops).toEqual([{ kind: 'detach', numberId: nid(PBX, '2000') }])
+  })
+
+  it('detach when the user holds none → 1010; several without naming one → 1011; naming one detaches it', async () => {
+    const a = alice()
+    const [none] = await plan([DEVICE_HEADER, 'detach;alice@example.com;;;;'], { users: [a], numbers: [numberRow(PBX, '2000')] })
+    expect(none).toMatchObject({ status: 'failed', errorCode: 1010, ops: [] })
+    const two = [numberRow(PBX, '2000', a.id), numberRow(PBX, '2001', a.id)]
+    const [several] = await plan([DEVICE_HEADER, 'detach;alice@example.com;;;;'], { users: [a], numbers: two })
+    expect(several).toMatchObject({ status: 'failed', errorCode: 1011, ops: [] })
+    const [named] = await plan([DEVICE_HEADER, `detach;alice@example.com;${PBX};2001;;`], { users: [a], numbers: two })
+    expect(named).toMatchObject({ outcome: 'detach', device: { shortNumber: '2001' } })
+    expect(named!.ops).toEqual([{ kind: 'detach', numberId: nid(PBX, '2001') }])
+  })
+
+  it('a named detach of a number the user does not hold → 1010', async () => {
+    const a = alice()
+    const b = bob()
+    const numbers = [numberRow(PBX, '2000', a.id), numberRow(PBX, '2001', b.id)]
+    const [e] = await plan([DEVICE_HEADER, `detach;alice@example.com;${PBX};2001;;`], { users: [a, b], numbers })
+    expect(e).toMatchObject({ status: 'failed', errorCode: 1010, ops: [] })
+  })
+
+  it('later lines see the effects of earlier lines: detach then attach the same number to another user', async () => {
+    const a = alice()
+    const b = bob()
+    const numbers = [numberRow(PBX, '2000', b.id)]
+    const alone = await plan([DEVICE_HEADER, 'attach;alice@example.com;;2000;;'], { users: [a, b], numbers })
+    expect(alone[0]!.errorCode).toBe(1008)
+    const entries = await plan([DEVICE_HEADER, 'detach;bob@example.com;;;;', 'attach;alice@example.com;;2000;;'], { users: [a, b], numbers })
+    expect(entries.map((e) => [e.outcome, e.status])).toEqual([['detach', 'success'], ['attach', 'success']])
+    expect(entries.flatMap((e) => e.ops)).toEqual([
+      { kind: 'detach', numberId: nid(PBX, '2000') },
+      { kind: 'attach', numberId: nid(PBX, '2000'), userId: a.id, internalNumber: null, number: null },
+    ])
+  })
+
+  it('a number force-attached on one line is held on the next (1008), and its old holder holds nothing (1010)', async () => {
+    const a = alice()
+    const b = bob()
+    const c = userRow('carol@example.com')
+    const entries = await plan([
+      DEVICE_HEADER,
+      'force_attach;alice@example.com;;2000;;',
+      'attach;carol@example.com;;2000;;',
+      'detach;bob@example.com;;;;',
+    ], { users: [a, b, c], numbers: [numberRow(PBX, '2000', b.id)] })
+    expect(entries.map((e) => e.errorCode ?? e.outcome)).toEqual(['force_attach', 1008, 1010])
+  })
+})
+
+describe('planRows, useranddevice mode (synchronize)', () => {
+  const sync = (lines: string[], snapshot: Partial<Snapshot>, opts: PlanCall = {}) => plan([SYNC_HEADER, ...lines], snapshot, { endpoint: 'synchronize', ...opts })
+
+  it('upsert of a new user creates it and attaches its number to the new id', async () => {
+    const [e] = await sync([`upsert;new@example.com;${PASSWORD};New;Dev;;;basic;${PBX};2000`], { numbers: [numberRow(PBX, '2000')] })
+    expect(e).toMatchObject({ outcome: 'create', status: 'success', device: { outcome: 'attach', pbxId: PBX, shortNumber: '2000' } })
+    expect(e!.userId).toBeUndefined() // the id is made at import; the check must not show one that will not exist
+    expect(e!.changes).toEqual({ firstName: { from: null, to: 'New' }, jobTitle: { from: null, to: 'Dev' }, accountType: { from: null, to: 'basic' }, password: { from: null, to: 'set' } })
+    const [create, attach] = e!.ops as [Extract<Op, { kind: 'createUser' }>, Extract<Op, { kind: 'attach' }>]
+    expect(e!.ops).toHaveLength(2)
+    expect(create).toMatchObject({ kind: 'createUser', loginEmail: 'new@example.com', fields: { firstName: 'New', jobTitle: 'Dev', accountType: 'basic' }, password: PASSWORD })
+    expect(attach).toEqual({ kind: 'attach', numberId: nid(PBX, '2000'), userId: create.userId, internalNumber: null, number: null })
+    expect(JSON.stringify(shown([e!]))).not.toContain(PASSWORD)
+  })
+
+  it('upsert of an existing user updates the filled fields only (empty cells ignored)', async () => {
+    const eric = userRow('eric@example.com', { firstName: 'Eric', jobTitle: 'Dev', tags: ['a'], accountType: 'advanced' })
+    const [e] = await sync(['upsert;eric@example.com;;Erik;;;;;;'], { users: [eric] })
+    expect(e).toMatchObject({ outcome: 'update', userId: eric.id, changes: { firstName: { from: 'Eric', to: 'Erik' } } })
+    expect(Object.keys(e!.changes!)).toEqual(['firstName'])
+    expect(e!.device).toBeUndefined()
+    expect(e!.ops).toEqual([{ kind: 'updateUser', userId: eric.id, fields: { firstName: 'Erik' }, password: null }])
+  })
+
+  it('upsert with pbxShortNumber force-attaches: the number leaves its holder', async () => {
+    const eric = userRow('eric@example.com', { firstName: 'Eric' })
+    const bob = userRow('bob@example.com')
+    const held = numberRow(PBX, '2000', bob.id)
+    const [e] = await sync(['upsert;eric@example.com;;Eric;;;;;;2000'], { users: [eric, bob], numbers: [held] })
+    expect(e!.status).toBe('success')
+    expect(e!.device).toMatchObject({ outcome: 'force_attach', shortNumber: '2000', previousHolder: bob.id })
+    expect(e!.ops).toEqual([
+      { kind: 'detach', numberId: held.id },
+      { kind: 'attach', numberId: held.id, userId: eric.id, internalNumber: null, number: null },
+    ])
+    // nothing about the user changes, but the line moves a number: the plan must say so, not 'unchanged'
+    expect(e!.outcome).toBe('force_attach')
+  })
+
+  it('sync of a user whose fields are already right but who holds a number: outcome detach', async () => {
+    const eric = userRow('eric@example.com', { firstName: 'Eric' })
+    const [e] = await sync(['sync;eric@example.com;;Eric;;;;;;'], { users: [eric], numbers: [numberRow(PBX, '2000', eric.id)] })
+    expect(e).toMatchObject({ outcome: 'detach', status: 'success', changes: {}, device: { outcome: 'detach' } })
+    expect(e!.ops).toEqual([{ kind: 'detach', numberId: nid(PBX, '2000') }])
+  })
+
+  it('upsert of a user already holding the named number, nothing else changing: unchanged, no ops', async () => {
+    const eric = userRow('eric@example.com', { firstName: 'Eric' })
+    const [e] = await sync([`upsert;eric@example.com;;Eric;;;;;${PBX};2000`], { users: [eric], numbers: [numberRow(PBX, '2000', eric.id)] })
+    expect(e).toMatchObject({ outcome: 'unchanged', status: 'success', device: { outcome: 'unchanged' } })
+    expect(e!.ops).toEqual([])
+  })
+
+  it('upsert with an unknown number fails the whole line (1003): the user is not changed either', async () => {
+    const eric = userRow('eric@example.com', { firstName: 'Eric' })
+    const [e] = await sync(['upsert;eric@example.com;;Erik;;;;;;9999'], { users: [eric], numbers: [numberRow(PBX, '2000')] })
+    expect(e).toMatchObject({ outcome: 'error', status: 'failed', errorCode: 1003, ops: [] })
+  })
+
+  it('sync applies empty cells: clears text, empties tags, puts accountType back to free, detaches the numbers', async () => {
+    const eric = userRow('eric@example.com', { firstName: 'Eric', jobTitle: 'Boss', tags: ['a', 'b'], accountType: 'advanced' })
+    const held = numberRow(PBX, '2000', eric.id)
+    const [e] = await sync(['sync;eric@example.com;;Eric;;;;;;'], { users: [eric], numbers: [held] })
+    expect(e).toMatchObject({ outcome: 'update', status: 'success', userId: eric.id, device: { outcome: 'detach', detached: [`${PBX}/2000`] } })
+    expect(e!.changes).toEqual({
+      jobTitle: { from: 'Boss', to: null },
+      tags: { from: ['a', 'b'], to: [] },
+      accountType: { from: 'advanced', to: 'free' },
+    })
+    expect(e!.ops).toEqual([
+      { kind: 'updateUser', userId: eric.id, fields: { jobTitle: null, tags: [], accountType: 'free' }, password: null },
+      { kind: 'detach', numberId: held.id },
+    ])
+  })
+
+  it('sync with the device columns absent from the header keeps the numbers', async () => {
+    const eric = userRow('eric@example.com', { jobTitle: 'Boss' })
+    const parsed = await parseCsv('__action__;loginEmail;jobTitle\nsync;eric@example.com;\n', { endpoint: 'synchronize' })
+    const [e] = planRows(parsed.rows, parsed.errors, { users: [eric], numbers: [numberRow(PBX, '2000', eric.id)], companyPbxIds: [PBX] }, { companyId: CO, nostrict: false, mode: 'useranddevice' })
+    expect(e!.device).toBeUndefined()
+    expect(e!.ops).toEqual([{ kind: 'updateUser', userId: eric.id, fields: { jobTitle: null }, password: null }])
+  })
+
+  it('sync of a user whose stored values equal the file (empty = cleared already) is unchanged', async () => {
+    const eric = userRow('eric@example.com', { firstName: 'Eric' })
+    const [e] = await sync(['sync;eric@example.com;;Eric;;;;;;'], { users: [eric] })
+    expect(e).toMatchObject({ outcome: 'unchanged', changes: {}, ops: [] })
+    expect(e!.device).toBeUndefined()
+  })
+
+  it('sync of a new user creates it without inventing cleared fields', async () => {
+    const [e] = await sync(['sync;new@example.com;;New;;;;;;'], {})
+    expect(e).toMatchObject({ outcome: 'create', changes: { firstName: { from: null, to: 'New' } } })
+    expect(e!.ops).toEqual([expect.objectContaining({ kind: 'createUser', fields: { firstName: 'New' } })])
+  })
+
+  it('upsert or sync of a user of another company → 409600', async () => {
+    const foreign = userRow('foreign@example.com', { companyId: OTHER_CO })
+    const entries = await sync(['upsert;foreign@example.com;;X;;;;;;', 'sync;foreign2@example.com;;X;;;;;;'], { users: [foreign, userRow('foreign2@example.com', { companyId: OTHER_CO })] })
+    for (const e of entries) expect(e).toMatchObject({ status: 'failed', errorCode: 409600, ops: [] })
+  })
+
+  it('delete detaches then deletes; detach frees the only number; later lines see both', async () => {
+    const carol = userRow('carol@example.com')
+    const bob = userRow('bob@example.com')
+    const numbers = [numberRow(PBX, '2000', carol.id), numberRow(PBX, '2001', bob.id)]
+    const entries = await sync([
+      'delete;carol@example.com;;;;;;;;',
+      'detach;bob@example.com;;;;;;;;',
+      'upsert;new@example.com;;;;;;;;2000',
+      'upsert;new2@example.com;;;;;;;;2001',
+    ], { users: [carol, bob], numbers })
+    expect(entries.map((e) => [e.outcome, e.status, e.device?.outcome])).toEqual([
+      ['delete', 'success', 'detach'],
+      ['detach', 'success', 'detach'],
+      ['create', 'success', 'attach'],
+      ['create', 'success', 'attach'],
+    ])
+    expect(entries[0]!.ops).toEqual([{ kind: 'detach', numberId: nid(PBX, '2000') }, { kind: 'deleteUser', userId: carol.id }])
+    expect(entries[1]!.ops).toEqual([{ kind: 'detach', numberId: nid(PBX, '2001') }])
+    // the freed numbers are attached without detaching anyone again
+    expect(entries[2]!.ops.map((o) => o.kind)).toEqual(['createUser', 'attach'])
+    expect(entries[3]!.ops.map((o) => o.kind)).toEqual(['createUser', 'attach'])
+  })
+
+  it('never puts a password value anywhere but the op that sets it', async () => {
+    const eric = userRow('eric@example.com')
+    const entries = await sync([`upsert;eric@example.com;${PASSWORD};;;;;;;`, `sync;new@example.com;${PASSWORD}x;;;;;;;`], { users: [eric] })
+    expect(entries.map((e) => e.changes?.password)).toEqual([{ from: null, to: 'set' }, { from: null, to: 'set' }])
+    expect(JSON.stringify(shown(entries))).not.toContain(PASSWORD)
+    expect(entries.flatMap((e) => e.ops).map((o) => 'password' in o ? o.password : undefined)).toEqual([PASSWORD, `${PASSWORD}x`])
+  })
+})
