@@ -50,13 +50,16 @@ const SELECT = `SELECT req_id AS "reqId", company_id AS "companyId", operation, 
 // Well under the 65,535-parameter limit per statement (6 arrays, one parameter each) and small transactions.
 const INSERT_BATCH = 5000
 
-/** Returns false when an import with this reqId already exists (D2: the same file twice). */
-export async function insertImport (q: Queryable, r: Omit<ImportRow, 'status' | 'processed' | 'succeeded' | 'failed' | 'warnings' | 'errorMsg' | 'startTime' | 'endTime'>): Promise<boolean> {
-  const rows = await q.query(
+/**
+ * Returns the stored start time, or undefined when an import with this reqId already exists (D2: the
+ * same file twice). The answer must show the start time the reports will show.
+ */
+export async function insertImport (q: Queryable, r: Omit<ImportRow, 'status' | 'processed' | 'succeeded' | 'failed' | 'warnings' | 'errorMsg' | 'startTime' | 'endTime'>): Promise<Date | undefined> {
+  const rows = await q.query<{ startTime: Date }>(
     `INSERT INTO imports (req_id, company_id, operation, mode, label, options, command_id, requester_id, requester_display_name, total)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10) ON CONFLICT (req_id) DO NOTHING RETURNING req_id`,
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10) ON CONFLICT (req_id) DO NOTHING RETURNING start_time AS "startTime"`,
     [r.reqId, r.companyId, r.operation, r.mode, r.label, JSON.stringify(r.options), r.commandId, r.requesterId, r.requesterDisplayName, r.total])
-  return rows.length === 1
+  return rows[0]?.startTime
 }
 
 export async function insertImportLines (q: Queryable, reqId: string, lines: readonly NewImportLine[]): Promise<void> {

@@ -59,8 +59,7 @@ export async function acceptImport (db: Db, req: ImportRequest): Promise<ImportS
       : { valid: true, values: row.values }
     return { seq, lineNumber: row.lineNumber, action: row.action, loginEmail: row.loginEmail, input, line: row.raw }
   })
-  const startTime = new Date()
-  await db.transaction(async (tx) => {
+  const startTime = await db.transaction(async (tx) => {
     const created = await insertImport(tx, {
       reqId,
       companyId: req.companyId,
@@ -79,6 +78,7 @@ export async function acceptImport (db: Db, req: ImportRequest): Promise<ImportS
     if (req.commandId) {
       await upsertCommandReport(tx, { companyId: req.companyId, kind: 'import', commandId: req.commandId, status: 'pending', report: { reqId }, reqId, requesterId: req.requester.id })
     }
+    return created
   })
   return {
     reqId,

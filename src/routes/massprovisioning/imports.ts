@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../db/db.js'
 import type { UserRow } from '../../db/users-repository.js'
@@ -92,17 +92,23 @@ const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }>
     return reply.type('application/json; charset=utf-8').send(streamImportReport(opts.db, imp))
   })
 
-  app.delete('/users/imports/:reqId/details', {
-    schema: {
-      summary: 'Delete an import report (D6), after which the same file may be imported again; 409 while Pending',
-      tags: ['massprovisioning'],
-      params: ReqIdParams,
-    },
-  }, async (request) => {
-    const imp = await visibleImport(request.auth!.user, request.params.reqId)
-    if (imp.status === 'Pending') throw Errors.conflict(`Import ${imp.reqId} is still running; delete its report once it has ended`)
-    await deleteImport(opts.db, imp.reqId)
-    return { data: { reqId: imp.reqId, status: 'deleted' } }
+  // The SDK sends this DELETE with Content-Type: application/json and the body {} (contract §2 row 5):
+  // any body is accepted and ignored, so it gets parsers of its own instead of the CSV ones above.
+  await app.register(async (plain) => {
+    plain.removeAllContentTypeParsers()
+    plain.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_req, _body, done) => done(null, undefined))
+    plain.withTypeProvider<ZodTypeProvider>().delete('/users/imports/:reqId/details', {
+      schema: {
+        summary: 'Delete an import report (D6), after which the same file may be imported again; 409 while Pending',
+        tags: ['massprovisioning'],
+        params: ReqIdParams,
+      },
+    }, async (request) => {
+      const imp = await visibleImport(request.auth!.user, request.params.reqId)
+      if (imp.status === 'Pending') throw Errors.conflict(`Import ${imp.reqId} is still running; delete its report once it has ended`)
+      await deleteImport(opts.db, imp.reqId)
+      return { data: { reqId: imp.reqId, status: 'deleted' } }
+    })
   })
 }
 
