@@ -4,28 +4,32 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
 
-export const ConfigSchema = z
-  .object({
-    PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('HTTP port'),
-    HOST: z.string().min(1).default('127.0.0.1').describe('HTTP bind address (0.0.0.0 in containers)'),
-    DATA_DIR: z.string().min(1).default('./data').describe('Embedded mode: where PGlite and the generated secrets live'),
-    DATABASE_URL: z.string().url().optional().describe('PostgreSQL URL; when unset the embedded PGlite is used'),
-    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10).describe('pg pool size'),
-    REDIS_URL: z.string().url().optional().describe('Redis URL for BullMQ; when unset imports are queued in-process (embedded) or on PostgreSQL'),
-    JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional()
-      .describe('HS256 signing key; generated and kept in DATA_DIR in embedded mode, required with DATABASE_URL'),
-    JWT_TTL: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(3600).describe('Token lifetime in seconds'),
-    JWT_ISSUER: z.string().min(1).default('massprov').describe('iss claim written and required in tokens'),
-    SECRETS_KEY: z.string().min(32).optional()
-      .describe('Key that encrypts application secrets at rest; derived from JWT_SECRET when unset'),
-    REQUIRE_APP_AUTH: bool.default(false).describe('Require an application credential (x-rainbow-app-auth or APIKey)'),
-    IMPORT_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000).describe('Lines applied per transaction'),
-    IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe('Imports of different companies applied at once by one process'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    XMPP_DOMAIN: z.string().min(1).default('localhost').describe('Domain of the JIDs given to new users'),
-    MIGRATE_ON_START: bool.default(true).describe('Apply pending migrations when the server starts (always on in embedded mode)'),
-    SEED_DEMO: bool.optional().describe('Seed the demo company on first start (default: true in embedded mode only)'),
-  })
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('HTTP port'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('HTTP bind address (0.0.0.0 in containers)'),
+  DATA_DIR: z.string().min(1).default('./data').describe('Embedded mode: where PGlite and the generated secrets live'),
+  DATABASE_URL: z.string().url().optional().describe('PostgreSQL URL; when unset the embedded PGlite is used'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10).describe('pg pool size'),
+  REDIS_URL: z.string().url().optional().describe('Redis URL for BullMQ; when unset imports are queued in-process (embedded) or on PostgreSQL'),
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional()
+    .describe('HS256 signing key; generated and kept in DATA_DIR in embedded mode, required with DATABASE_URL'),
+  JWT_TTL: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(3600).describe('Token lifetime in seconds'),
+  JWT_ISSUER: z.string().min(1).default('massprov').describe('iss claim written and required in tokens'),
+  SECRETS_KEY: z.string().min(32).optional()
+    .describe('Key that encrypts application secrets at rest; derived from JWT_SECRET when unset'),
+  REQUIRE_APP_AUTH: bool.default(false).describe('Require an application credential (x-rainbow-app-auth or APIKey)'),
+  IMPORT_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000).describe('Lines applied per transaction'),
+  IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe('Imports of different companies applied at once by one process'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  XMPP_DOMAIN: z.string().min(1).default('localhost').describe('Domain of the JIDs given to new users'),
+  MIGRATE_ON_START: bool.default(true).describe('Apply pending migrations when the server starts (always on in embedded mode)'),
+  SEED_DEMO: bool.optional().describe('Seed the demo company on first start (default: true in embedded mode only)'),
+})
+
+/** Every variable the server reads (child processes in tests blank them all). */
+export const CONFIG_KEYS = Object.keys(EnvSchema.shape) as Array<keyof typeof EnvSchema.shape>
+
+export const ConfigSchema = EnvSchema
   .superRefine((c, ctx) => {
     if (c.DATABASE_URL && !c.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET is required when DATABASE_URL is set' })

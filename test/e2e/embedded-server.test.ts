@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
+import { childEnv, spawnNode, within, type Proc } from '../helpers/processes.js'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -7,52 +8,12 @@ import { promisify } from 'node:util'
 
 // The server as `npm start` runs it, on a fresh embedded data directory: a real process, real port, real files.
 
-const ROOT = new URL('../../', import.meta.url).pathname
 const PASSWORD_RE = /^\S{9,}$/
 const ID_RE = /^[0-9a-f]{24}$/
-const CONFIG_KEYS = ['PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_POOL_SIZE', 'REDIS_URL', 'JWT_SECRET', 'JWT_TTL', 'JWT_ISSUER',
-  'SECRETS_KEY', 'REQUIRE_APP_AUTH', 'LOG_LEVEL', 'XMPP_DOMAIN', 'MIGRATE_ON_START', 'SEED_DEMO']
-
-interface Proc {
-  child: ChildProcess
-  out: { stdout: string, stderr: string }
-  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
-}
-
 const procs: Proc[] = []
 
-/** The test runner's environment minus every massprov setting (empty = unset for loadConfig), plus overrides. */
-function childEnv (over: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, ...Object.fromEntries(CONFIG_KEYS.map((k) => [k, ''])), LOG_LEVEL: 'warn', ...over }
-}
-
-function run (args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  const out = { stdout: '', stderr: '' }
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => { out.stdout += s })
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => { out.stderr += s })
-  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal }))
-  })
-  const p = { child, out, exited }
-  procs.push(p)
-  return p
-}
-
 function startServer (dataDir: string): Proc {
-  return run(['--import', 'tsx', 'src/server.ts'], childEnv({ DATA_DIR: dataDir, PORT: '0' }))
-}
-
-async function within<T> (ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([p, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
+  return spawnNode(['--import', 'tsx', 'src/server.ts'], childEnv({ DATA_DIR: dataDir, PORT: '0' }), procs)
 }
 
 interface Banner { url: string, login?: string, password?: string, companyId?: string, tokenLine?: string, usersLine?: string }
@@ -162,7 +123,7 @@ describe('embedded server process (npm start on a fresh DATA_DIR)', () => {
 
   it('a second server or a CLI on the same DATA_DIR refuses to start, naming the holder\'s pid', async () => {
     const second = startServer(dataDir)
-    const cli = run(['bin/massprov.js', 'list-users', '--company', firstBanner.companyId!], childEnv({ DATA_DIR: dataDir }))
+    const cli = spawnNode(['bin/massprov.js', 'list-users', '--company', firstBanner.companyId!], childEnv({ DATA_DIR: dataDir }), procs)
     const [s, c] = await within(20_000, 'second process exit', Promise.all([second.exited, cli.exited]))
     const inUse = new RegExp(`data directory ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another massprov process \\(pid ${first.child.pid}\\)`)
     expect(s.code).toBe(1)
@@ -188,7 +149,7 @@ describe('embedded server process (npm start on a fresh DATA_DIR)', () => {
 
   it('restarts on the same DATA_DIR without seeding again; rows and secrets survive', async () => {
     const cli = async (args: string[]) => {
-      const p = run(['bin/massprov.js', ...args], childEnv({ DATA_DIR: dataDir }))
+      const p = spawnNode(['bin/massprov.js', ...args], childEnv({ DATA_DIR: dataDir }), procs)
       const { code } = await within(30_000, `massprov ${args[0]}`, p.exited)
       expect(code, p.out.stderr).toBe(0)
       return JSON.parse(p.out.stdout) as Record<string, string>

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { childEnv, spawnNode, within, type Proc } from '../helpers/processes.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,7 +8,6 @@ import { join } from 'node:path'
 // the import resumes from the database and every line is applied exactly once. Real processes, real
 // port, real files; everything bounded in time.
 
-const ROOT = new URL('../../', import.meta.url).pathname
 const MP = '/api/rainbow/massprovisioning/v1.0'
 const LINES = 2000
 // argon2id (OWASP parameters) costs ~30 ms of CPU per hash: on a 2-core CI box a password on every
@@ -18,45 +17,16 @@ const PASSWORD_EVERY = 10
 /** The whole scenario: two server starts, the import, the checks (the file stays under 120 s with its cleanup). */
 const BUDGET_MS = 100_000
 const passwordOf = (i: number) => i % PASSWORD_EVERY === 0 ? `Str0ng!Pass${i}` : ''
-const CONFIG_KEYS = ['PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_POOL_SIZE', 'REDIS_URL', 'JWT_SECRET', 'JWT_TTL', 'JWT_ISSUER',
-  'SECRETS_KEY', 'REQUIRE_APP_AUTH', 'LOG_LEVEL', 'XMPP_DOMAIN', 'MIGRATE_ON_START', 'SEED_DEMO', 'IMPORT_CHUNK_SIZE', 'IMPORT_CONCURRENCY']
-
-interface Proc {
-  child: ChildProcess
-  out: { stdout: string, stderr: string }
-  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
-}
 interface Counters { succeeded: number, failed: number, warnings: number, total: number, processed?: number }
 interface Details { reqId: string, status: string, counters: Counters, report?: Array<{ lineNumber: number, action: string, loginEmail: string, status: string, userId?: string, errorCode?: number }> }
 
 const procs: Proc[] = []
 
 function startServer (dataDir: string): Proc {
-  // The runner's environment minus every massprov setting (empty = unset), plus this test's.
-  const env = { ...process.env, ...Object.fromEntries(CONFIG_KEYS.map((k) => [k, ''])), LOG_LEVEL: 'warn', DATA_DIR: dataDir, PORT: '0', IMPORT_CHUNK_SIZE: '50' }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  const out = { stdout: '', stderr: '' }
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => { out.stdout += s })
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => { out.stderr += s })
-  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal }))
-  })
-  const p = { child, out, exited }
-  procs.push(p)
-  return p
+  return spawnNode(['--import', 'tsx', 'src/server.ts'], childEnv({ DATA_DIR: dataDir, PORT: '0', IMPORT_CHUNK_SIZE: '50' }), procs)
 }
 
 const alive = (p: Proc) => p.child.exitCode === null && p.child.signalCode === null
-
-async function within<T> (ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms) })
-  try {
-    return await Promise.race([p, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** Waits for the banner; returns the URL and the demo credentials it prints. */
 async function banner (p: Proc, ms: number): Promise<{ url: string, login: string, password: string }> {
