@@ -1,0 +1,396 @@
+/**
+ * Issue 3 point 8: `npm run bench -- check [--lines N] [--seed S] [--phases] [--profile FILE]`.
+ *
+ * In one process and one run:
+ *  (a) baseline: decode + papaparse (header: true, delimiter ';') + the zod row schema of the file's
+ *      header (compiled once, mode user) over every row, results kept alive as a server keeps them;
+ *      one warm-up run, then the best of 2 measured runs, one just before (b) and one just after;
+ *  (b) the POST /users/imports/check round trip on the same bytes, over real HTTP on loopback
+ *      (node:http, a fresh connection per request) to the app built by buildApp on a fresh, migrated
+ *      PGlite, the whole answer read (streamed and counted, not kept); warmed up once on the first
+ *      5,000 lines, then measured once, with
+ *      - RSS sampled every 20 ms by a worker thread (so a blocked event loop cannot hide the peak),
+ *      - a concurrent client polling GET /health sequentially on the same server, which measures
+ *        event-loop blocking (client and server share this process's event loop).
+ * `--phases` also times the steps of checkCsv in-process (decode, parse, snapshot, plan, serialise);
+ * `--profile FILE` writes a CPU profile of the measured round trip alone (open it in Chrome DevTools).
+ *
+ * The last three lines are the BENCH lines (one per metric).
+ */
+import { writeFileSync } from 'node:fs'
+import { Agent, request as httpRequest, type RequestOptions } from 'node:http'
+import { Session } from 'node:inspector/promises'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import type { Readable } from 'node:stream'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { Worker } from 'node:worker_threads'
+import Papa from 'papaparse'
+import { buildApp } from '../src/app.js'
+import { decodeChunks } from '../src/csv/decode.js'
+import { parseCsv } from '../src/csv/parse.js'
+import { compileRowSchema } from '../src/csv/row-schema.js'
+import type { Db } from '../src/db/db.js'
+import { migrate } from '../src/db/migrate.js'
+import { openPglite } from '../src/db/pglite.js'
+import { checkCsv } from '../src/provisioning/check.js'
+import { planRows } from '../src/provisioning/plan.js'
+import { loadSnapshot } from '../src/provisioning/snapshot.js'
+import { createTenantService } from '../src/services/tenants.js'
+import { newId } from '../src/util/ids.js'
+import { generateCsv, type ExistingUser } from './csv-generate.js'
+
+const TARGET_TIME_RATIO = 1.3
+const TARGET_RSS_RATIO = 6
+const TARGET_HEALTH_P99_MS = 50
+const CHECK_PATH = '/api/rainbow/massprovisioning/v1.0/users/imports/check'
+const ADMIN_EMAIL = 'bench-admin@acme-corporation.example.com'
+const ADMIN_PASSWORD = 'Bench-Passw0rd!'
+const WARMUP_LINES = 5000
+
+export interface CheckBenchOptions {
+  lines: number
+  seed: number
+  phases: boolean
+  /** Writes a CPU profile of the measured check round trip (only) to this .cpuprofile file. */
+  profile?: string | undefined
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`
+
+/** A full GC between measurements, so garbage of one step is not counted in the next one's RSS. */
+function getGc (): () => void {
+  setFlagsFromString('--expose-gc')
+  return runInNewContext('gc') as () => void
+}
+
+export async function runCheckBench (opts: CheckBenchOptions): Promise<void> {
+  const gc = getGc()
+  const t0 = performance.now()
+  const generated = generateCsv({ lines: opts.lines, seed: opts.seed })
+  const bytes = Buffer.from(generated.text, 'utf8')
+  const warmupBytes = prefixLines(bytes, WARMUP_LINES + 1)
+  const header = generated.text.slice(0, generated.text.indexOf('\n')).split(';')
+  generated.text = '' // only the bytes stay alive
+  const { counts } = generated
+  console.log(`file: ${opts.lines} lines, ${mb(bytes.length)} (${Math.round(bytes.length / opts.lines)} bytes/line; ` +
+    `${counts.create} create, ${counts.update} update, ${counts.delete} delete, ${counts.invalid} with an error; seed ${opts.seed}), generated in ${secs(performance.now() - t0)}`)
+
+  const t1 = performance.now()
+  const db = await openPglite()
+  await migrate(db)
+  const tenants = createTenantService({ db, xmppDomain: 'localhost' })
+  const { companyId } = await tenants.createCompany({ name: 'Acme Bench', organization: 'Acme Group' })
+  await tenants.createAdmin({ companyId, email: ADMIN_EMAIL, password: ADMIN_PASSWORD, role: 'company_admin' })
+  await seedExisting(db, companyId, generated.existing)
+  const app = await buildApp({
+    db,
+    config: { JWT_SECRET: `bench-${newId()}-${newId()}`, JWT_TTL: 3600, JWT_ISSUER: 'massprov', REQUIRE_APP_AUTH: false },
+    logger: false,
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('no TCP address')
+  const base = `http://127.0.0.1:${address.port}`
+  const token = await login(base)
+  console.log(`server: PGlite (fresh, migrated, ${generated.existing.length} existing users for the update/delete lines) on ${base}, ready in ${secs(performance.now() - t1)}`)
+
+  const compiled = compileRowSchema(header, 'user')
+  try {
+    // Warm-ups: the baseline once on the whole file, the check once on its first lines (parsed and verified).
+    baseline(bytes, compiled.schema)
+    const warm = await postCheckJson(base, token, warmupBytes)
+    console.log(`warm-up check (${WARMUP_LINES} lines): ${warm.plan} plan entries, ${warm.errors} errors, actions ${JSON.stringify(warm.actions)}`)
+
+    if (opts.phases) await phases(db, companyId, bytes, compiled.schema, gc)
+
+    // (a) measured, once before (b) and once after it (the best of the two counts): on a shared
+    // machine this brackets (b), so a change of load during the run biases the ratio less.
+    gc()
+    const runs = [baseline(bytes, compiled.schema)]
+
+    // (b) measured: RSS sampler and /health poller around one check round trip.
+    gc()
+    await sleep(200)
+    const sampler = startRssSampler()
+    await sleep(100)
+    const rssBefore = process.memoryUsage.rss()
+    const loop = monitorEventLoopDelay({ resolution: 10 })
+    loop.enable()
+    const profiler = opts.profile === undefined ? undefined : await startProfiler()
+    const poller = startHealthPoller(base)
+    const started = performance.now()
+    let answer: Awaited<ReturnType<typeof postCheckStreamed>>
+    let checkMs: number
+    let health: Awaited<ReturnType<ReturnType<typeof startHealthPoller>['stop']>>
+    let rss: Awaited<ReturnType<ReturnType<typeof startRssSampler>['stop']>>
+    try {
+      answer = await postCheckStreamed(base, token, bytes)
+      checkMs = performance.now() - started
+    } finally {
+      // Stopped whatever happened: the worker and the poller would keep the process alive.
+      if (profiler !== undefined && opts.profile !== undefined) await profiler.stop(opts.profile)
+      loop.disable()
+      health = await poller.stop()
+      rss = await sampler.stop()
+    }
+    if (answer.status !== 200) throw new Error(`check answered ${answer.status}: ${answer.head}`)
+
+    gc()
+    runs.push(baseline(bytes, compiled.schema))
+    const best = runs.reduce((a, b) => (b.ms < a.ms ? b : a))
+
+    const timeRatio = checkMs / best.ms
+    const rssGrowth = rss.peak - rssBefore
+    const rssRatio = rssGrowth / bytes.length
+    const sorted = Float64Array.from(health.latencies).sort()
+    const p = (q: number) => sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number
+    const slow = health.latencies.filter((l) => l > TARGET_HEALTH_P99_MS)
+
+    console.log(`baseline (a): ${best.rows} rows (${best.invalid} invalid), runs before/after (b) ${runs.map((r) => secs(r.ms)).join(', ')}, best ${secs(best.ms)} (${(bytes.length / 1e6 / (best.ms / 1000)).toFixed(1)} MB/s)`)
+    console.log(`check (b): HTTP ${answer.status}, ${secs(checkMs)}, answer ${mb(answer.bytes)} with ${answer.planEntries} plan entries (${(bytes.length / 1e6 / (checkMs / 1000)).toFixed(1)} MB/s of CSV)`)
+    console.log(`rss: before ${mb(rssBefore)}, peak ${mb(rss.peak)} (growth ${mb(rssGrowth)} = ${rssRatio.toFixed(2)} x file), ${rss.samples} samples every 20 ms, peak at +${secs(rss.peakAtMs - (started - rss.startedAt))}`)
+    console.log(`health: ${health.latencies.length} requests (${health.failures} failed), p50 ${p(0.5).toFixed(2)} ms, p99 ${p(0.99).toFixed(2)} ms, max ${p(1).toFixed(1)} ms; ` +
+      `${slow.length} over ${TARGET_HEALTH_P99_MS} ms, together ${secs(slow.reduce((s, l) => s + l, 0))} of the check's ${secs(checkMs)}`)
+    console.log(`event loop delay during (b): p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`)
+
+    const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS')
+    console.log(`BENCH check time_ratio=${timeRatio.toFixed(2)} target<=${TARGET_TIME_RATIO} ${verdict(timeRatio <= TARGET_TIME_RATIO)}`)
+    console.log(`BENCH check rss_growth_ratio=${rssRatio.toFixed(2)} target<=${TARGET_RSS_RATIO} ${verdict(rssRatio <= TARGET_RSS_RATIO)}`)
+    console.log(`BENCH check health_p99_ms=${p(0.99).toFixed(1)} target<=${TARGET_HEALTH_P99_MS} ${verdict(p(0.99) <= TARGET_HEALTH_P99_MS)}`)
+  } finally {
+    await app.close()
+    await db.close()
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** The first `count` lines of the file (header included). */
+function prefixLines (bytes: Buffer, count: number): Buffer {
+  let at = -1
+  for (let i = 0; i < count; i++) {
+    at = bytes.indexOf(10, at + 1)
+    if (at === -1) return bytes
+  }
+  return bytes.subarray(0, at + 1)
+}
+
+interface BaselineRun { ms: number, rows: number, invalid: number }
+
+function baseline (bytes: Buffer, schema: ReturnType<typeof compileRowSchema>['schema']): BaselineRun {
+  const started = performance.now()
+  const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  const parsed = Papa.parse<Record<string, string>>(text, { header: true, delimiter: ';', skipEmptyLines: true })
+  const results: unknown[] = new Array(parsed.data.length)
+  let invalid = 0
+  for (let i = 0; i < parsed.data.length; i++) {
+    const r = schema.safeParse(parsed.data[i])
+    if (r.success) results[i] = r.data
+    else {
+      results[i] = r.error.issues
+      invalid++
+    }
+  }
+  const ms = performance.now() - started
+  return { ms, rows: results.length, invalid }
+}
+
+/** The users the update and delete lines name, inserted in one statement. */
+async function seedExisting (db: Db, companyId: string, users: readonly ExistingUser[]): Promise<void> {
+  if (users.length === 0) return
+  const ids = users.map(() => newId())
+  await db.query(
+    `INSERT INTO users (id, company_id, login_email, first_name, last_name, country, jid_im)
+     SELECT u.id, $1, u.email, u.fn, u.ln, u.c, u.id || '@localhost'
+     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(id, email, fn, ln, c)`,
+    [companyId, ids, users.map((u) => u.loginEmail), users.map((u) => u.firstName), users.map((u) => u.lastName), users.map((u) => u.country)])
+}
+
+interface HttpAnswer { status: number, body: Readable }
+
+/** One request on a connection of its own (no keep-alive reuse across the long pauses of the benchmark). */
+function send (url: string, options: RequestOptions, body?: Buffer): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { ...options, agent: false }, (res) => resolve({ status: res.statusCode ?? 0, body: res }))
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+async function readAll (body: Readable): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of body) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+async function login (base: string): Promise<string> {
+  const res = await send(`${base}/api/rainbow/authentication/v1.0/login`, {
+    headers: { authorization: `Basic ${Buffer.from(`${ADMIN_EMAIL}:${ADMIN_PASSWORD}`).toString('base64')}` },
+  })
+  const text = await readAll(res.body)
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${text}`)
+  return (JSON.parse(text) as { token: string }).token
+}
+
+function checkRequest (base: string, token: string, body: Buffer): Promise<HttpAnswer> {
+  return send(`${base}${CHECK_PATH}`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/csv', 'content-length': body.length, authorization: `Bearer ${token}` },
+  }, body)
+}
+
+async function postCheckJson (base: string, token: string, body: Buffer) {
+  const res = await checkRequest(base, token, body)
+  const text = await readAll(res.body)
+  if (res.status !== 200) throw new Error(`check answered ${res.status}: ${text.slice(0, 500)}`)
+  const { data } = JSON.parse(text) as { data: { plan: unknown[], errors: unknown[], actions: Record<string, number> } }
+  return { plan: data.plan.length, errors: data.errors.length, actions: data.actions }
+}
+
+/** The whole answer is read but not kept (it is not part of what the server holds); plan entries are counted on the way. */
+async function postCheckStreamed (base: string, token: string, body: Buffer) {
+  const res = await checkRequest(base, token, body)
+  const needle = Buffer.from('"outcome":')
+  let bytes = 0
+  let planEntries = 0
+  let head = ''
+  let tail = Buffer.alloc(0)
+  for await (const data of res.body) {
+    const chunk = data as Buffer
+    const buf = tail.length === 0 ? chunk : Buffer.concat([tail, chunk])
+    if (head.length < 500) head += chunk.toString('utf8', 0, 500)
+    bytes += chunk.length
+    for (let at = buf.indexOf(needle); at !== -1; at = buf.indexOf(needle, at + needle.length)) planEntries++
+    tail = Buffer.from(buf.subarray(Math.max(0, buf.length - needle.length + 1)))
+  }
+  return { status: res.status, bytes, planEntries, head: head.slice(0, 500) }
+}
+
+/** Sequential GET /health on a keep-alive connection (node:http: lighter than fetch) until stopped. */
+function startHealthPoller (base: string) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  const latencies: number[] = []
+  let failures = 0
+  const state = { stopped: false }
+  const once = () => new Promise<void>((resolve) => {
+    const req = httpRequest(`${base}/health`, { agent }, (res) => {
+      res.resume()
+      res.on('end', () => {
+        if (res.statusCode !== 200) failures++
+        resolve()
+      })
+    })
+    req.on('error', () => {
+      failures++
+      resolve()
+    })
+    req.end()
+  })
+  const loop = (async () => {
+    while (!state.stopped) {
+      const t = performance.now()
+      await once()
+      latencies.push(performance.now() - t)
+    }
+  })()
+  return {
+    async stop () {
+      state.stopped = true
+      await loop
+      agent.destroy()
+      return { latencies, failures }
+    },
+  }
+}
+
+/** RSS of the whole process, sampled every 20 ms by a worker thread: its timer fires even while the main event loop is blocked. */
+function startRssSampler () {
+  // [0] stop flag, [1] peak RSS, [2] samples, [3] ms from the worker's start to the peak, [4] worker start (performance.timeOrigin-relative, main's clock)
+  const shared = new Float64Array(new SharedArrayBuffer(8 * 5))
+  const code = `
+    const { workerData } = require('node:worker_threads')
+    const s = new Float64Array(workerData)
+    const t0 = Date.now()
+    const tick = () => {
+      const rss = process.memoryUsage.rss()
+      if (rss > s[1]) { s[1] = rss; s[3] = Date.now() - t0 }
+      s[2]++
+      if (s[0] === 1) { clearInterval(timer); process.exit(0) }
+    }
+    const timer = setInterval(tick, 20)
+    tick()
+  `
+  const startedAt = performance.now()
+  const worker = new Worker(code, { eval: true, workerData: shared.buffer })
+  return {
+    async stop () {
+      shared[0] = 1
+      await new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+      return { peak: shared[1] as number, samples: shared[2] as number, peakAtMs: shared[3] as number, startedAt }
+    },
+  }
+}
+
+/** The V8 sampling profiler of this thread, through the inspector protocol. */
+async function startProfiler () {
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.setSamplingInterval', { interval: 500 })
+  await session.post('Profiler.start')
+  return {
+    async stop (file: string) {
+      const { profile } = await session.post('Profiler.stop')
+      session.disconnect()
+      writeFileSync(file, JSON.stringify(profile))
+      console.log(`cpu profile of the check round trip: ${file}`)
+    },
+  }
+}
+
+/** Where the check's time goes, step by step, in-process (no HTTP), with what each step keeps alive. */
+async function phases (db: Db, companyId: string, bytes: Buffer, schema: ReturnType<typeof compileRowSchema>['schema'], gc: () => void): Promise<void> {
+  const loop = monitorEventLoopDelay({ resolution: 10 })
+  const live = () => {
+    gc()
+    const m = process.memoryUsage()
+    return m.heapUsed + m.external
+  }
+  const step = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
+    const live0 = live()
+    loop.reset()
+    loop.enable()
+    await sleep(25) // the histogram records from its second tick on: let the first one pass
+    const t = performance.now()
+    const out = await fn()
+    const ms = performance.now() - t
+    await sleep(30) // lets the histogram's timer fire once more, so a fully synchronous step is recorded
+    loop.disable()
+    const kept = live() - live0
+    console.log(`phase ${name.padEnd(34)} ${secs(ms).padStart(8)}  longest event-loop block ${(loop.max / 1e6).toFixed(0).padStart(5)} ms  keeps ${mb(kept).padStart(9)}`)
+    return out
+  }
+  let text: string | undefined = await step('baseline: decode (TextDecoder)', () => new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+  let papa: Array<Record<string, string>> | undefined = await step('baseline: Papa.parse header:true', () => Papa.parse<Record<string, string>>(text as string, { header: true, delimiter: ';', skipEmptyLines: true }).data)
+  text = undefined
+  await step('baseline: zod safeParse every row', () => (papa as Array<Record<string, string>>).map((row) => schema.safeParse(row)).length)
+  papa = undefined
+  await step('check: decodeChunks', () => {
+    let n = 0
+    for (const chunk of decodeChunks(bytes)) n += chunk.length
+    return n
+  })
+  let parsed: Awaited<ReturnType<typeof parseCsv>> | undefined = await step('check: parseCsv (parse + validate)', () => parseCsv(bytes, { endpoint: 'import' }))
+  const { rows, errors, mode } = parsed
+  let snapshot: Awaited<ReturnType<typeof loadSnapshot>> | undefined = await step('check: loadSnapshot (DB)', () => loadSnapshot(db, companyId, rows))
+  let entries: ReturnType<typeof planRows> | undefined = await step('check: planRows', () => planRows(rows, errors, snapshot!, { companyId, nostrict: false, mode }))
+  console.log(`phase data: ${rows.length} rows, ${errors.length} line errors, snapshot ${snapshot.users.length} users, ${entries.length} plan entries`)
+  parsed = snapshot = entries = undefined
+  rows.length = 0
+  const summary = await step('check: checkCsv (all of the above)', () => checkCsv(db, { companyId, endpoint: 'import', body: bytes, nostrict: false }))
+  const json = await step('check: JSON.stringify({data})', () => JSON.stringify({ data: summary }))
+  await step('check: Buffer.from(json) (socket write)', () => Buffer.from(json).length)
+  console.log(`phase answer: ${mb(json.length)} of JSON (${(json.length / bytes.length).toFixed(1)} x the file), ${summary.plan.length} plan entries, ${summary.errors.length} errors`)
+}

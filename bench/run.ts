@@ -1,0 +1,58 @@
+/**
+ * Benchmark dispatcher: `npm run bench -- <name> [--lines N] [options]`.
+ * Each benchmark measures against a baseline run in the same process and prints, as its last
+ * lines, one `BENCH <name> <metric>=<value> target<op><value> PASS|MISS` line per metric.
+ */
+import { runCheckBench } from './check.js'
+
+const USAGE = 'usage: npm run bench -- <check> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile]'
+
+type Bench = (args: string[]) => Promise<void>
+
+function intArg (args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`)
+  if (i === -1) return fallback
+  const v = Number(args[i + 1])
+  if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} needs a positive integer`)
+  return v
+}
+
+function stringArg (args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`)
+  if (i === -1) return undefined
+  const v = args[i + 1]
+  if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value`)
+  return v
+}
+
+class UsageError extends Error {}
+
+const BENCHES: Record<string, Bench> = {
+  check: (args) => runCheckBench({
+    lines: intArg(args, 'lines', 100_000),
+    seed: intArg(args, 'seed', 42),
+    phases: args.includes('--phases'),
+    profile: stringArg(args, 'profile'),
+  }),
+}
+
+async function main (argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  const bench = name === undefined ? undefined : BENCHES[name]
+  if (bench === undefined) {
+    console.error(name === undefined ? USAGE : `unknown benchmark ${JSON.stringify(name)}; ${USAGE}`)
+    return 2
+  }
+  try {
+    await bench(rest)
+    return 0
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`${err.message}; ${USAGE}`)
+      return 2
+    }
+    throw err
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))
