@@ -4,11 +4,19 @@ import { findNumbersInvolved, listCompanyPbxIds } from '../db/pbx-repository.js'
 import { findLiveUsersByEmails } from '../db/users-repository.js'
 import type { Snapshot } from './plan.js'
 
+const SNAPSHOT_BATCH = 5000
+
 /** Loads what planning these rows needs: their users (any company), the numbers they name or hold. */
 export async function loadSnapshot (q: Queryable, companyId: string, rows: readonly CsvRow[]): Promise<Snapshot> {
   const emails = [...new Set(rows.filter((r) => r.valid && r.loginEmail).map((r) => r.loginEmail))]
   const shorts = [...new Set(rows.flatMap((r) => r.values.pbxShortNumber ? [r.values.pbxShortNumber] : []))]
-  const users = await findLiveUsersByEmails(q, emails)
+  const users: Snapshot['users'] = []
+  // Chunked, with a macrotask turn between queries: PGlite answers on the event loop, and one
+  // 100,000-element lookup blocked it for over a second.
+  for (let i = 0; i < emails.length; i += SNAPSHOT_BATCH) {
+    users.push(...await findLiveUsersByEmails(q, emails.slice(i, i + SNAPSHOT_BATCH)))
+    if (i + SNAPSHOT_BATCH < emails.length) await new Promise((resolve) => setImmediate(resolve))
+  }
   const holderIds = users.filter((u) => u.companyId === companyId).map((u) => u.id)
   const [numbers, companyPbxIds] = await Promise.all([
     findNumbersInvolved(q, companyId, shorts, holderIds),

@@ -1,9 +1,20 @@
-import { randomBytes } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
+
+// One randomFillSync per 512 ids instead of a randomBytes call per id (6 µs each: a 100,000-line
+// import or check spent about a second on ids alone).
+const POOL = Buffer.alloc(8 * 512)
+let offset = POOL.length
 
 /** A Rainbow-looking id: 24 hex characters, time first (like a MongoDB ObjectId) so ids sort by creation. */
 export function newId (): string {
+  if (offset >= POOL.length) {
+    randomFillSync(POOL)
+    offset = 0
+  }
   const time = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')
-  return time + randomBytes(8).toString('hex')
+  const id = time + POOL.toString('hex', offset, offset + 8)
+  offset += 8
+  return id
 }
 
 export const ID_PATTERN = /^[0-9a-f]{24}$/
