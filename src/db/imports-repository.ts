@@ -90,10 +90,6 @@ export async function listPendingImportIds (q: Queryable): Promise<Array<{ reqId
   return q.query('SELECT req_id AS "reqId", company_id AS "companyId" FROM imports WHERE status = \'Pending\' ORDER BY start_time')
 }
 
-export async function findImportByCommand (q: Queryable, companyId: string, commandId: string): Promise<ImportRow | undefined> {
-  return (await q.query<ImportRow>(`${SELECT} WHERE company_id = $1 AND command_id = $2 ORDER BY start_time DESC LIMIT 1`, [companyId, commandId]))[0]
-}
-
 export async function nextUnappliedLines (q: Queryable, reqId: string, limit: number): Promise<StoredLine[]> {
   return q.query<StoredLine>(
     `SELECT seq, line_number AS "lineNumber", action, login_email AS "loginEmail", input FROM import_lines

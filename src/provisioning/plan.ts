@@ -151,9 +151,7 @@ class Planner {
     const sync = row.action === 'sync'
     const existing = this.users.get(row.loginEmail)
     if (existing && existing.companyId !== this.opts.companyId) throw new LineFailure(PlanCodes.userAlreadyExists, `user ${row.loginEmail} belongs to another company`)
-    const user = existing
-      ? { ...this.update(row, existing, sync) }
-      : { ...this.create(row) }
+    const user = existing ? this.update(row, existing, sync) : this.create(row)
     const state = this.users.get(row.loginEmail)!
     const v = row.values
     let device: DevicePlan | undefined
