@@ -3,6 +3,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Db } from './db/db.js'
 import authPlugin from './plugins/auth.js'
 import errorHandler from './plugins/error-handler.js'
+import openapi from './plugins/openapi.js'
 import routes from './routes/index.js'
 import type { ReadinessCheck } from './routes/health.js'
 import { createApplicationService } from './services/applications.js'
@@ -44,6 +45,7 @@ export async function buildApp (deps: AppDeps) {
   const applications = createApplicationService({ db: deps.db, secretsKey })
 
   await app.register(errorHandler)
+  await app.register(openapi)
   await app.register(authPlugin, {
     db: deps.db,
     applications,

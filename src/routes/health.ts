@@ -26,11 +26,11 @@ async function run (c: ReadinessCheck): Promise<{ name: string, ok: boolean, err
 
 const health: FastifyPluginAsyncZod<{ checks: ReadinessCheck[] }> = async (app, opts) => {
   app.get('/health', {
-    schema: { summary: 'The process is up', tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } },
+    schema: { summary: 'The process is up', tags: ['health'], security: [], response: { 200: z.object({ status: z.literal('ok') }) } },
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/ready', {
-    schema: { summary: 'The database and the queue answer (else 503)', tags: ['health'] },
+    schema: { summary: 'The database and the queue answer (else 503)', tags: ['health'], security: [] },
   }, async (_request, reply) => {
     const results = await Promise.all(opts.checks.map(run))
     const ready = results.every((r) => r.ok)

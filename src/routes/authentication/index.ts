@@ -21,6 +21,7 @@ const authentication: FastifyPluginAsyncZod<{ db: Db, requireAppAuth: boolean }>
       summary: 'Sign in with Basic credentials; answers a Bearer JWT',
       description: 'Authorization: Basic base64(loginEmail:password). When sent, x-rainbow-app-auth = Basic base64(appId:sha256hex(appSecret + password)) is verified (403 when wrong; required when REQUIRE_APP_AUTH=true).',
       tags: ['authentication'],
+      security: [{ basic: [] }],
     },
   }, async (request) => {
     const credentials = basicCredentials(request.headers.authorization)
@@ -41,6 +42,7 @@ const authentication: FastifyPluginAsyncZod<{ db: Db, requireAppAuth: boolean }>
     schema: {
       summary: 'Login URLs (the SDK probes this before signing in): none besides the defaults',
       tags: ['authentication'],
+      security: [],
       querystring: z.object({ useBackchannelPolling: z.string().optional(), uid: z.string().max(320).optional() }),
     },
   }, async () => ({ data: [] }))

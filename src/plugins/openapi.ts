@@ -1,0 +1,51 @@
+import fp from 'fastify-plugin'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { jsonSchemaTransform } from 'fastify-type-provider-zod'
+import { VERSION } from '../version.js'
+import { CSV_UPLOAD, errorResponses, isCsvUpload, lineCodeTable } from '../openapi/responses.js'
+
+const DESCRIPTION = [
+  'A self-hosted, wire-compatible implementation of the Rainbow Mass Provisioning portal API.',
+  'Every error is the Rainbow envelope `{status, errorCode, errorMsg, errorDetails, errorDetailsCode}`;',
+  'CSV line errors carry `lineNumber` (physical line, comments and blank lines counted) and the column.',
+  'Routes under /api/rainbow/massprovisioning and /api/rainbow/admin need `Authorization: Bearer <JWT>`',
+  'of an administrator, obtained from GET /api/rainbow/authentication/v1.0/login with HTTP Basic credentials.',
+].join(' ')
+
+/**
+ * The OpenAPI document is generated from the same zod schemas that validate the requests, so it
+ * cannot drift from the code; `npm run openapi:check` keeps the committed copy in step.
+ */
+export default fp(async (app) => {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'massprov — Rainbow Mass Provisioning API', version: VERSION, description: `${DESCRIPTION}\n\nPer-line codes of check answers and import reports:\n\n${lineCodeTable()}` },
+      servers: [{ url: '/' }],
+      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          basic: { type: 'http', scheme: 'basic' },
+        },
+      },
+      tags: [
+        { name: 'health', description: 'Liveness and readiness' },
+        { name: 'authentication', description: 'Login (HTTP Basic → JWT), logout' },
+        { name: 'massprovisioning', description: 'CSV checks, imports, synchronization, reports, templates' },
+        { name: 'admin', description: 'Read API over users and PBX numbers' },
+      ],
+    },
+    transform: (args) => {
+      const out = jsonSchemaTransform(args)
+      const schema = out.schema as { response?: Record<string, unknown> }
+      const success = schema.response ?? { 200: { description: 'Success' } }
+      const method = args.route.method.toString()
+      const upload = isCsvUpload(method, args.url) ? CSV_UPLOAD : {}
+      return { ...out, schema: { ...schema, ...upload, response: { ...success, ...errorResponses(method, args.url) } } }
+    },
+  })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } })
+}, { name: 'openapi' })
