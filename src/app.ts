@@ -4,6 +4,8 @@ import type { Db } from './db/db.js'
 import authPlugin from './plugins/auth.js'
 import errorHandler from './plugins/error-handler.js'
 import openapi from './plugins/openapi.js'
+import limits from './plugins/limits.js'
+import metrics from './plugins/metrics.js'
 import routes from './routes/index.js'
 import type { ReadinessCheck } from './routes/health.js'
 import { createApplicationService } from './services/applications.js'
@@ -19,6 +21,10 @@ export interface AppDeps {
     JWT_ISSUER: string
     SECRETS_KEY?: string | undefined
     REQUIRE_APP_AUTH: boolean
+    RATE_LIMIT_MAX?: number
+    RATE_LIMIT_WINDOW?: number
+    MAX_CONCURRENT_CHECKS?: number
+    MAX_PENDING_IMPORTS?: number
   }
   /** Where accepted imports are announced; without one they wait in the database for a worker. */
   queue?: ImportQueue
@@ -53,6 +59,14 @@ export async function buildApp (deps: AppDeps) {
     jwtTtlSeconds: deps.config.JWT_TTL,
     issuer: deps.config.JWT_ISSUER,
     requireAppAuth: deps.config.REQUIRE_APP_AUTH,
+  })
+  await app.register(metrics, { db: deps.db })
+  await app.register(limits, {
+    db: deps.db,
+    rateLimitMax: deps.config.RATE_LIMIT_MAX ?? 1200,
+    rateLimitWindowMs: (deps.config.RATE_LIMIT_WINDOW ?? 60) * 1000,
+    maxConcurrentChecks: deps.config.MAX_CONCURRENT_CHECKS ?? 2,
+    maxPendingImports: deps.config.MAX_PENDING_IMPORTS ?? 10,
   })
   await app.register(routes, {
     db: deps.db,

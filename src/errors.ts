@@ -49,7 +49,8 @@ export const Errors = {
   conflict: (details: string) => new RainbowError(409, 409000, details),
   tooLarge: (details = 'Request body is too large') => new RainbowError(413, 413000, details),
   unsupportedMediaType: (type: string) => new RainbowError(415, 415000, `Unsupported Content-Type: ${type}`),
-  tooManyRequests: () => new RainbowError(429, 429000, 'Too many requests'),
+  tooManyRequests: (details = 'Too many requests') => new RainbowError(429, 429000, details),
+  busy: (details: string) => new RainbowError(503, 503001, details),
   internal: (requestId: string) => new RainbowError(500, 500000, `Internal error (request id ${requestId})`),
   unavailable: (what: string) => new RainbowError(503, 503000, `${what} is unavailable`),
   // CSV intake (src/csv), contract §6 codes; errorDetails starts with "Line N: " when a line is at fault.
