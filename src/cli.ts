@@ -4,9 +4,10 @@ import pino from 'pino'
 import { openRuntime } from './bootstrap.js'
 import { ConfigError, loadConfig } from './config.js'
 import { DataDirLockedError } from './db/data-dir-lock.js'
-import { listLiveUsers } from './db/users-repository.js'
+import { listLiveUsers, setUserJid } from './db/users-repository.js'
 import { findCompany } from './db/companies-repository.js'
 import { migrate } from './db/migrate.js'
+import { isUniqueViolation } from './db/db.js'
 import { deriveSecretsKey } from './services/app-credentials.js'
 import { createApplicationService } from './services/applications.js'
 import { InventoryError, loadInventory, parseInventory } from './services/pbx-inventory.js'
@@ -22,6 +23,7 @@ const USAGE = `usage: massprov <command> [options]   (database chosen by the env
   migrate
   create-company --name N [--organization O]
   create-admin   --company ID --email E --password P --role ${ADMIN_ROLES.join('|')} [--jid J]
+  set-jid        --email E --jid J                          (where the user's command_ended notifications go)
   create-app     --name N
   load-pbx       --company ID --pbx PBXID --file F.csv     (lines shortNumber;internalNumber;number)
   list-users     --company ID [--limit N] [--offset N]
@@ -61,6 +63,21 @@ const COMMANDS: Record<string, { options: string[], required?: string[], run: Co
       }, tx)
       return { userId }
     }),
+  },
+  'set-jid': {
+    options: ['email', 'jid'],
+    required: ['email', 'jid'],
+    run: async (rt, a) => {
+      const jid = need(a, 'jid').trim()
+      if (!/^[^@/\s]+@[^@/\s]+$/.test(jid)) throw new UsageError('--jid must be a bare JID, like name@xmpp.example.com')
+      try {
+        if (!(await setUserJid(rt.db, need(a, 'email'), jid))) throw new UsageError(`no user with login ${need(a, 'email')}`)
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new UsageError(`JID ${jid} already belongs to another user`)
+        throw err
+      }
+      return { email: need(a, 'email').toLowerCase(), jid }
+    },
   },
   'create-app': {
     options: ['name'],

@@ -104,3 +104,9 @@ export async function findLiveUsersByEmails (q: Queryable, loginEmails: readonly
   if (loginEmails.length === 0) return []
   return q.query<UserRow>(`${SELECT} WHERE u.login_email = ANY($1::text[]) AND u.deleted_at IS NULL`, [loginEmails])
 }
+
+/** The JID command_ended notifications go to (CLI set-jid). Returns false when no live user has that login. */
+export async function setUserJid (q: Queryable, loginEmail: string, jid: string): Promise<boolean> {
+  const rows = await q.query('UPDATE users SET jid_im = $2, updated_at = now() WHERE login_email = $1 AND deleted_at IS NULL RETURNING id', [loginEmail.toLowerCase(), jid])
+  return rows.length > 0
+}

@@ -3,20 +3,20 @@ import { z } from 'zod'
 
 export interface ReadinessCheck {
   name: string
-  /** Resolves when the dependency answers; rejects (or times out) otherwise. */
-  check: () => Promise<void>
+  /** Resolves when the dependency answers (optionally with what it is doing); rejects (or times out) otherwise. */
+  check: () => Promise<void | string>
 }
 
 const CHECK_TIMEOUT_MS = 2000
 
-async function run (c: ReadinessCheck): Promise<{ name: string, ok: boolean, error?: string }> {
+async function run (c: ReadinessCheck): Promise<{ name: string, ok: boolean, detail?: string, error?: string }> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)
   })
   try {
-    await Promise.race([c.check(), timeout])
-    return { name: c.name, ok: true }
+    const detail = await Promise.race([c.check(), timeout])
+    return { name: c.name, ok: true, ...(typeof detail === 'string' ? { detail } : {}) }
   } catch (err) {
     return { name: c.name, ok: false, error: (err as Error).message }
   } finally {

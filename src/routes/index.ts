@@ -6,6 +6,7 @@ import about from './massprovisioning/about.js'
 import adminUsers from './admin/users.js'
 import adminPbxs from './admin/pbxs.js'
 import checks from './massprovisioning/checks.js'
+import commandReports, { commandRefusals } from './massprovisioning/command-reports.js'
 import template from './massprovisioning/template.js'
 import imports from './massprovisioning/imports.js'
 import type { ImportQueue } from '../jobs/queue.js'
@@ -33,7 +34,9 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
     scope.addHook('onRequest', scope.requireAdmin)
     await scope.register(adminUsers, { prefix: ADMIN_PREFIX, db: opts.db })
     await scope.register(adminPbxs, { prefix: ADMIN_PREFIX, db: opts.db })
+    await scope.register(commandRefusals, { db: opts.db, routePrefix: MASSPRO_PREFIX })
     await scope.register(checks, { prefix: MASSPRO_PREFIX, db: opts.db })
+    await scope.register(commandReports, { prefix: MASSPRO_PREFIX, db: opts.db })
     await scope.register(template, { prefix: MASSPRO_PREFIX })
     await scope.register(imports, { prefix: MASSPRO_PREFIX, db: opts.db, queue: opts.queue })
   })
