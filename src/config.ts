@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 
 const bool = z
@@ -20,8 +21,22 @@ const EnvSchema = z.object({
   REQUIRE_APP_AUTH: bool.default(false).describe('Require an application credential (x-rainbow-app-auth or APIKey)'),
   IMPORT_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000).describe('Lines applied per transaction'),
   IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe('Imports of different companies applied at once by one process'),
+  HASH_THREADS: z.coerce.number().int().min(1).max(64).default(() => Math.max(1, availableParallelism() - 1))
+    .describe('Threads hashing imported passwords (argon2id); default: one less than the cores, so HTTP keeps one'),
+  RUN_WORKER: bool.default(true).describe('With DATABASE_URL: the API process also consumes the import queue (false = produce only, run `npm run worker`)'),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('massprov').describe('BullMQ prefix (Redis keys) or queue-name prefix (PostgreSQL backend)'),
+  SHUTDOWN_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(25).describe('Seconds a worker waits for its imports to reach a chunk boundary on SIGTERM'),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(1200).describe('Requests per RATE_LIMIT_WINDOW per token (or per IP without one); over it: 429 with Retry-After'),
+  RATE_LIMIT_WINDOW: z.coerce.number().int().min(1).max(3600).default(60).describe('Rate-limit window in seconds'),
+  MAX_CONCURRENT_CHECKS: z.coerce.number().int().min(1).max(256).default(2).describe('Checks one process runs at once; more answer 503 with Retry-After at once'),
+  MAX_PENDING_IMPORTS: z.coerce.number().int().min(1).max(10_000).default(10).describe('Unfinished imports per company; the next one answers 429'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  XMPP_DOMAIN: z.string().min(1).default('localhost').describe('Domain of the JIDs given to new users'),
+  XMPP_DOMAIN: z.string().min(1).default('localhost').describe('Domain of the JIDs given to new users and of the service account'),
+  XMPP_SERVICE: z.string().regex(/^xmpps?:\/\/[^/\s]+$/, 'must look like xmpp://host:5222 or xmpps://host:5223').optional()
+    .describe('XMPP server the notifications go through; without it the relay is idle and notifications wait'),
+  XMPP_USERNAME: z.string().min(1).max(1023).optional().describe('Service account (local part, on XMPP_DOMAIN) that sends the notifications'),
+  XMPP_PASSWORD: z.string().min(1).max(1023).optional().describe('Password of the service account'),
+  XMPP_PROGRESS_INTERVAL: z.coerce.number().min(1).max(3600).default(10).describe('Seconds between two import_status messages of one import'),
   MIGRATE_ON_START: bool.default(true).describe('Apply pending migrations when the server starts (always on in embedded mode)'),
   SEED_DEMO: bool.optional().describe('Seed the demo company on first start (default: true in embedded mode only)'),
 })
@@ -33,6 +48,10 @@ export const ConfigSchema = EnvSchema
   .superRefine((c, ctx) => {
     if (c.DATABASE_URL && !c.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET is required when DATABASE_URL is set' })
+    }
+    const xmpp = [c.XMPP_SERVICE, c.XMPP_USERNAME, c.XMPP_PASSWORD].filter((v) => v !== undefined).length
+    if (xmpp > 0 && xmpp < 3) {
+      ctx.addIssue({ code: 'custom', path: ['XMPP_SERVICE'], message: 'XMPP_SERVICE, XMPP_USERNAME and XMPP_PASSWORD go together: set all three or none' })
     }
   })
   .transform((c) => ({ ...c, embedded: !c.DATABASE_URL }))

@@ -10,9 +10,7 @@ import { deriveSecretsKey } from './services/app-credentials.js'
 import { seedDemo, type DemoCredentials } from './services/demo-seed.js'
 import { loginBanner } from './banner.js'
 import { openProducerRedis, redisReadiness } from './jobs/redis.js'
-import { createInProcessQueue } from './jobs/in-process-queue.js'
-import { runImport } from './jobs/import-job.js'
-import { listPendingImportIds } from './db/imports-repository.js'
+import { openImportRuntime } from './jobs/runtime.js'
 
 const REDACT = ['req.headers.authorization', 'req.headers["x-rainbow-app-auth"]', 'req.headers.apikey', '*.password', '*.token']
 
@@ -30,11 +28,10 @@ async function main (): Promise<void> {
     demo = seeded ?? readDemoCredentials(runtime.dataDir)
   }
 
-  // The queue only says "work on reqId X"; the import and its progress live in the database, so the
-  // imports left Pending by a previous run are simply queued again.
-  const queue = createInProcessQueue((job) => runImport({ db: runtime.db, logger, xmppDomain: config.XMPP_DOMAIN, chunkSize: config.IMPORT_CHUNK_SIZE }, job.reqId),
-    { concurrency: config.IMPORT_CONCURRENCY, logger })
-  for (const job of await listPendingImportIds(runtime.db)) await queue.enqueue(job)
+  // The queue only says "work on reqId X"; the import and its progress live in the database.
+  // Embedded: in-process, consumed here. BullMQ: this process produces, and consumes with RUN_WORKER.
+  const imports = await openImportRuntime(config, runtime.db, logger, { consume: config.RUN_WORKER })
+  const queue = imports.queue
 
   const redis = config.REDIS_URL ? openProducerRedis(config.REDIS_URL, logger) : undefined
   const app = await buildApp({
@@ -45,11 +42,11 @@ async function main (): Promise<void> {
     logger,
   })
 
-  closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {
+  closeWithGrace({ delay: (config.SHUTDOWN_TIMEOUT + 10) * 1000, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'fatal error, shutting down')
     else logger.info({ signal }, 'shutting down')
     await app.close()
-    await queue.close()
+    await imports.close()
     redis?.disconnect()
     await runtime.close()
   })

@@ -90,10 +90,19 @@ export async function listPendingImportIds (q: Queryable): Promise<Array<{ reqId
   return q.query('SELECT req_id AS "reqId", company_id AS "companyId" FROM imports WHERE status = \'Pending\' ORDER BY start_time')
 }
 
-export async function nextUnappliedLines (q: Queryable, reqId: string, limit: number): Promise<StoredLine[]> {
+export async function nextUnappliedLines (q: Queryable, reqId: string, limit: number, afterSeq = -1): Promise<StoredLine[]> {
   return q.query<StoredLine>(
     `SELECT seq, line_number AS "lineNumber", action, login_email AS "loginEmail", input FROM import_lines
-      WHERE req_id = $1 AND applied_at IS NULL ORDER BY seq LIMIT $2`, [reqId, limit])
+      WHERE req_id = $1 AND applied_at IS NULL AND seq > $3 ORDER BY seq LIMIT $2`, [reqId, limit, afterSeq])
+}
+
+/** Imports are applied in the order they were accepted within a company: is one still waiting before this one? */
+export async function earlierPendingImport (q: Queryable, companyId: string, reqId: string): Promise<string | undefined> {
+  const rows = await q.query<{ reqId: string }>(
+    `SELECT o.req_id AS "reqId" FROM imports o JOIN imports me ON me.req_id = $2
+      WHERE o.company_id = $1 AND o.status = 'Pending' AND o.req_id <> $2
+        AND (o.start_time, o.req_id) < (me.start_time, me.req_id) ORDER BY o.start_time LIMIT 1`, [companyId, reqId])
+  return rows[0]?.reqId
 }
 
 /** Writes the chunk's results and forgets its passwords (kept only until the line is applied). */

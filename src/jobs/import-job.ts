@@ -11,48 +11,88 @@ import { planRows } from '../provisioning/plan.js'
 import { loadSnapshot } from '../provisioning/snapshot.js'
 import type { StoredInput } from '../provisioning/intake.js'
 import { hashPassword } from '../services/passwords.js'
+import type { PasswordHasher } from '../services/hash-pool.js'
 
 export interface ImportJobDeps {
   db: Db
   logger: Logger
   xmppDomain: string
   chunkSize: number
+  /** The sized hashing pool; one libuv hash at a time per line otherwise (tests). */
+  hasher?: Pick<PasswordHasher, 'hash'>
 }
+
+export interface RunOptions {
+  /** Stops at the next chunk boundary (shutdown, lost company lock); the import stays Pending. */
+  signal?: AbortSignal
+  /** Runs first inside each chunk's transaction; throwing rolls the chunk back. */
+  guard?: (tx: Queryable) => Promise<void>
+}
+
+interface Window { lines: StoredLine[], hashes: Promise<Map<number, string | null>>, fromStart: boolean }
 
 /**
  * Applies an import chunk by chunk. Each chunk is ONE transaction that locks the import row,
  * plans the chunk's lines against the rows as they are now, applies them, records each line's
  * result and advances the counters: a crash redoes at most the chunk in flight, never a line twice.
- * Passwords are hashed before the transaction, off the event loop.
+ * Passwords are hashed before that transaction, off the event loop, and the next chunk's hashing
+ * overlaps the current chunk's transaction, so the import costs about its hashing time.
  */
-export async function runImport (deps: ImportJobDeps, reqId: string): Promise<void> {
-  for (;;) {
-    const current = await findImport(deps.db, reqId)
-    if (current?.status !== 'Pending') return
-    const lines = await nextUnappliedLines(deps.db, reqId, deps.chunkSize)
-    const hashes = await hashChunk(lines)
-    const more = await deps.db.transaction(async (tx) => {
-      const imp = await lockImport(tx, reqId)
-      if (imp?.status !== 'Pending') return false
-      // Another worker may have applied some of these lines meanwhile: apply only what is still due.
-      const due = (await nextUnappliedLines(tx, reqId, deps.chunkSize)).filter((l) => hashes.has(l.seq))
-      if (due.length > 0) await applyChunk(tx, deps, imp, due, hashes)
-      const processed = imp.processed + due.length
-      if (processed >= imp.total || lines.length === 0) {
-        await finish(tx, imp, processed)
-        return false
+export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOptions = {}): Promise<void> {
+  const hash = deps.hasher ? deps.hasher.hash : (password: string) => hashPassword(password)
+  const stop = new AbortController()
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal
+  // The next chunk's lines are read before the current chunk's transaction (PGlite runs one
+  // statement at a time), and hashed while it runs.
+  const load = async (afterSeq: number): Promise<Window> => {
+    const lines = await nextUnappliedLines(deps.db, reqId, deps.chunkSize, afterSeq)
+    const hashes = hashChunk(lines, hash, signal)
+    // Awaited later: a failure must not count as unhandled while the transaction runs.
+    hashes.catch(() => {})
+    return { lines, hashes, fromStart: afterSeq < 0 }
+  }
+  let ahead: Window | undefined
+  try {
+    if ((await findImport(deps.db, reqId))?.status !== 'Pending') return
+    ahead = await load(-1)
+    for (;;) {
+      const cur: Window = ahead
+      // Every line up to the last chunk's end is applied; an empty window is re-read from the start
+      // before the import is called finished.
+      if (cur.lines.length === 0 && !cur.fromStart) {
+        ahead = await load(-1)
+        continue
       }
-      return true
-    })
-    if (!more) return
+      const hashes = await cur.hashes
+      signal.throwIfAborted()
+      ahead = cur.lines.length > 0 ? await load(cur.lines.at(-1)!.seq) : undefined
+      const more = await deps.db.transaction(async (tx) => {
+        await opts.guard?.(tx)
+        const imp = await lockImport(tx, reqId)
+        if (imp?.status !== 'Pending') return false
+        // Another worker may have applied some of these lines meanwhile: apply only what is still due.
+        const due = (await nextUnappliedLines(tx, reqId, deps.chunkSize, (cur.lines[0]?.seq ?? 0) - 1)).filter((l) => hashes.has(l.seq))
+        if (due.length > 0) await applyChunk(tx, deps, imp, due, hashes)
+        const processed = imp.processed + due.length
+        if (processed >= imp.total || (cur.lines.length === 0 && cur.fromStart)) {
+          await finish(tx, imp, processed)
+          return false
+        }
+        return true
+      })
+      if (!more || !ahead) return
+    }
+  } finally {
+    stop.abort(new Error('import run ended'))
+    await ahead?.hashes.catch(() => {})
   }
 }
 
-async function hashChunk (lines: readonly StoredLine[]): Promise<Map<number, string | null>> {
+async function hashChunk (lines: readonly StoredLine[], hash: (password: string, signal?: AbortSignal) => Promise<string>, signal: AbortSignal): Promise<Map<number, string | null>> {
   const hashes = new Map<number, string | null>()
   await Promise.all(lines.map(async (l) => {
     const password = (l.input as StoredInput).values?.password
-    hashes.set(l.seq, typeof password === 'string' && password.length > 0 ? await hashPassword(password) : null)
+    hashes.set(l.seq, typeof password === 'string' && password.length > 0 ? await hash(password, signal) : null)
   }))
   return hashes
 }

@@ -1,0 +1,94 @@
+import { createRequire } from 'node:module'
+import { Worker } from 'node:worker_threads'
+import { ARGON2ID_OPTIONS } from './passwords.js'
+
+/** Bulk password hashing (imports) on a fixed number of threads. */
+export interface PasswordHasher {
+  readonly threads: number
+  /** Rejects with the signal's reason when aborted before a thread takes it. */
+  hash: (password: string, signal?: AbortSignal) => Promise<string>
+  close: () => Promise<void>
+}
+
+interface Task { password: string, resolve: (hash: string) => void, reject: (err: Error) => void, signal: AbortSignal | undefined }
+interface Slot { worker: Worker, task: Task | undefined }
+
+// The worker is plain CommonJS evaluated from a string, so the same code runs under tsx and from dist/.
+const WORKER_CODE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { hashSync } = require(workerData.argon2)
+parentPort.on('message', (password) => {
+  try { parentPort.postMessage({ hash: hashSync(password, workerData.options) }) } catch (err) { parentPort.postMessage({ error: String(err && err.message) }) }
+})`
+
+/**
+ * `threads` worker threads, each hashing one password at a time with the synchronous binding: the
+ * hashing concurrency is exactly `threads`, whatever UV_THREADPOOL_SIZE is, and never the event
+ * loop. Sized below the core count so the HTTP side keeps a core (field notes: hashing on every core
+ * starves the API). Idle threads are unref'd and do not keep the process alive.
+ */
+export function createHashPool (threads: number): PasswordHasher {
+  const argon2 = createRequire(import.meta.url).resolve('@node-rs/argon2')
+  const slots: Slot[] = []
+  const queue: Task[] = []
+  let closed = false
+
+  function spawn (): Slot {
+    const worker = new Worker(WORKER_CODE, { eval: true, workerData: { argon2, options: ARGON2ID_OPTIONS } })
+    const slot: Slot = { worker, task: undefined }
+    worker.on('message', (m: { hash?: string, error?: string }) => {
+      const task = slot.task
+      slot.task = undefined
+      if (m.hash !== undefined) task?.resolve(m.hash)
+      else task?.reject(new Error(`password hashing failed: ${m.error ?? 'unknown error'}`))
+      pump()
+    })
+    worker.on('error', (err) => {
+      slot.task?.reject(err)
+      slot.task = undefined
+      slots.splice(slots.indexOf(slot), 1)
+      pump()
+    })
+    worker.unref()
+    slots.push(slot)
+    return slot
+  }
+
+  function pump (): void {
+    if (closed) return
+    while (queue.length > 0) {
+      const slot = slots.find((s) => s.task === undefined) ?? (slots.length < threads ? spawn() : undefined)
+      if (!slot) break
+      const task = queue.shift()!
+      if (task.signal?.aborted) {
+        task.reject(abortError(task.signal))
+        continue
+      }
+      slot.task = task
+      slot.worker.ref()
+      slot.worker.postMessage(task.password)
+    }
+    for (const s of slots) if (s.task === undefined) s.worker.unref()
+  }
+
+  return {
+    threads,
+    hash (password, signal) {
+      if (closed) return Promise.reject(new Error('the hashing pool is closed'))
+      if (signal?.aborted) return Promise.reject(abortError(signal))
+      return new Promise<string>((resolve, reject) => {
+        queue.push({ password, resolve, reject, signal })
+        pump()
+      })
+    },
+    async close () {
+      closed = true
+      for (const t of queue.splice(0)) t.reject(new Error('the hashing pool is closed'))
+      await Promise.all(slots.splice(0).map((s) => s.worker.terminate()))
+    },
+  }
+}
+
+function abortError (signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted')
+}
