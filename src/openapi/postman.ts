@@ -1,6 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { scenarioFolder } from './postman-scenario.js'
+import { writeOrCheck } from './committed-file.js'
 
 // Generated from the committed OpenAPI document; `--check` fails when the committed collection is stale.
 const require = createRequire(import.meta.url)
@@ -41,15 +42,4 @@ const collection = {
 }
 const fresh = JSON.stringify(collection, null, 2) + '\n'
 
-if (process.argv.includes('--check')) {
-  let committed = ''
-  try { committed = readFileSync(target, 'utf8') } catch {}
-  if (committed !== fresh) {
-    process.stderr.write('openapi/massprov.postman_collection.json is stale: run `npm run postman` and commit the result\n')
-    process.exit(1)
-  }
-  process.stdout.write('openapi/massprov.postman_collection.json is up to date\n')
-} else {
-  writeFileSync(target, fresh)
-  process.stdout.write(`wrote openapi/massprov.postman_collection.json (${fresh.length} bytes)\n`)
-}
+writeOrCheck(target, fresh, 'npm run postman')
