@@ -4,6 +4,7 @@
  * lines, one `BENCH <name> <metric>=<value> target<op><value> PASS|MISS` line per metric.
  */
 import { runCheckBench } from './check.js'
+import { runLoadBench } from './load.js'
 
 const USAGE = 'usage: npm run bench -- <check> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile]'
 
@@ -33,6 +34,11 @@ const BENCHES: Record<string, Bench> = {
     seed: intArg(args, 'seed', 42),
     phases: args.includes('--phases'),
     profile: stringArg(args, 'profile'),
+  }),
+  load: (args) => runLoadBench({
+    seconds: intArg(args, 'seconds', 30),
+    connections: intArg(args, 'connections', 200),
+    lines: intArg(args, 'lines', 1000),
   }),
 }
 
