@@ -1,4 +1,5 @@
 import Papa from 'papaparse'
+import { createClock, type Clock } from './clock.js'
 import { decodeChunks } from './decode.js'
 import { commentOption, delimiterOption, detectDelimiter, detectNewline } from './dialect.js'
 import { fileError } from './file-errors.js'
@@ -122,9 +123,9 @@ class FileParser {
     this.contiguous = true
     this.batchChars = 0
     const { onRows } = this.options
-    if (onRows !== undefined && this.checker !== undefined) {
+    if (onRows !== undefined && this.checker !== undefined && this.header !== undefined) {
       const { rows, errors } = this.checker.take()
-      if (rows.length > 0 || errors.length > 0) await onRows(rows, errors)
+      if (rows.length > 0 || errors.length > 0) await onRows(rows, errors, this.header.mode)
     }
   }
 
@@ -144,23 +145,5 @@ class FileParser {
       return
     }
     this.checker.check(cells, lineNumber, record)
-  }
-}
-
-interface Clock {
-  /** True, about every 16 calls, once the budget of synchronous work is spent. */
-  due (): boolean
-  pause (): Promise<void>
-}
-
-function createClock (budgetMs: number): Clock {
-  let deadline = performance.now() + budgetMs
-  let calls = 0
-  return {
-    due: () => (++calls & 15) === 0 && performance.now() > deadline,
-    pause: async () => {
-      await new Promise<void>((resolve) => setImmediate(resolve))
-      deadline = performance.now() + budgetMs
-    },
   }
 }

@@ -39,7 +39,7 @@ export interface ParseOptions {
    * each batch (about 128 K characters) with its rows and line errors, which the result then leaves
    * out. A file-level error can still reject afterwards: what was handed over belongs to a refused file.
    */
-  onRows?: ((rows: CsvRow[], errors: LineError[]) => void | Promise<void>) | undefined
+  onRows?: ((rows: CsvRow[], errors: LineError[], mode: Mode) => void | Promise<void>) | undefined
 }
 
 export interface LineError {

@@ -1,9 +1,12 @@
+import { Readable } from 'node:stream'
+import { createClock } from '../csv/clock.js'
 import { parseCsv } from '../csv/parse.js'
-import type { EndpointKind, LineError, Mode } from '../csv/types.js'
+import type { CsvRow, EndpointKind, LineError, Mode } from '../csv/types.js'
 import type { Db } from '../db/db.js'
 import { upsertCommandReport } from '../db/commands-repository.js'
+import { listCompanyPbxIds } from '../db/pbx-repository.js'
 import { enqueueCommandEnded } from '../db/outbox-repository.js'
-import { planRows, type PlanEntry } from './plan.js'
+import { firstErrorByLine, Planner, type PlanEntry } from './plan.js'
 import { requestId } from './request-id.js'
 import { loadSnapshot } from './snapshot.js'
 
@@ -16,21 +19,45 @@ export interface CheckRequest {
   nostrict: boolean
   /** synchronize/check from a connector: the report is stored under it and the command ends (D14). */
   command?: { commandId: string, requesterId: string, requesterJid: string } | undefined
+  /** Longest stretch of synchronous work between two yields to the event loop (default 5 ms). */
+  budgetMs?: number | undefined
 }
 
 export interface CheckError { lineNumber: number, column?: string, code: number, message: string }
 
-export interface CheckSummary {
+/** The §3.1 fields of the answer. */
+export interface CheckHead {
   reqId: string
   mode: Mode
   actions: Record<string, number>
   columns: number
   delimiter: string
   profiles: Record<string, never>
-  /** Beyond the portal: every line error, validation and planning alike, in line order. */
-  errors: CheckError[]
-  /** Beyond the portal: what each line would do. */
-  plan: Array<Omit<PlanEntry, 'ops'>>
+}
+
+/** One line of the answer's `plan`: the planner's entry without what applying it takes. */
+export type CheckPlanEntry = Omit<PlanEntry, 'ops'>
+
+/**
+ * The answer `{"data": {...head, errors, plan}}`, held as serialised pieces: `errors` (every line
+ * error, validation and planning alike, in line order) and `plan` (what each line would do) run to
+ * one entry per line, and as objects they cost ten times their JSON.
+ */
+export class CheckAnswer {
+  constructor (readonly head: CheckHead, readonly errorCount: number, private readonly pieces: readonly Buffer[]) {}
+
+  get byteLength (): number {
+    return this.pieces.reduce((n, p) => n + p.length, 0)
+  }
+
+  stream (): Readable {
+    return Readable.from(this.pieces)
+  }
+
+  /** The whole answer as one object (the stored report of a command; tests). */
+  toObject (): { data: CheckHead & { errors: CheckError[], plan: CheckPlanEntry[] } } {
+    return JSON.parse(Buffer.concat(this.pieces).toString('utf8')) as ReturnType<CheckAnswer['toObject']>
+  }
 }
 
 /** §3.1 counter names differ from the CSV actions (READ in the SDK): create → add, delete → remove in user mode. */
@@ -47,43 +74,87 @@ const ZERO_COUNTERS: Record<Mode, string[]> = {
   rainbowvoice: ['upsert', 'delete', 'detach'],
 }
 
+/** Lines planned together: one snapshot lookup each, few enough to keep memory flat. */
+const PLAN_BATCH_LINES = 2000
+/** Serialised JSON gathered before it becomes one Buffer. */
+const PIECE_CHARS = 256 * 1024
+
 /**
  * A real dry run: parses and validates the file, plans every line against the current database
- * exactly as the import would, and writes nothing but the command's report (when a commandId is given).
+ * exactly as the import would (the same Planner, line by line in file order), and writes nothing but
+ * the command's report (when a commandId is given).
+ *
+ * Streamed: each batch of parsed lines is looked up, planned and serialised, then forgotten. The
+ * answer is sent only once the whole file is read, since a file-level error on its last line must
+ * still be a 400; until then it waits as JSON in Buffers, about a third of the file's size.
  */
-export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckSummary> {
-  const parsed = await parseCsv(req.body, { endpoint: req.endpoint, delimiter: req.delimiter, comment: req.comment })
-  const snapshot = await loadSnapshot(db, req.companyId, parsed.rows)
-  const entries = planRows(parsed.rows, parsed.errors, snapshot, { companyId: req.companyId, nostrict: req.nostrict, mode: parsed.mode })
+export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer> {
+  const errorsJson = new JsonList()
+  const planJson = new JsonList()
+  const clock = createClock(req.budgetMs ?? 5)
+  let mode: Mode | undefined
+  let actions: Record<string, number> = {}
+  let errorCount = 0
+  let planner: Planner | undefined
+  let pendingRows: CsvRow[] = []
+  let pendingErrors: LineError[] = []
 
-  const actions = Object.fromEntries(ZERO_COUNTERS[parsed.mode].map((k) => [k, 0]))
-  const plan: CheckSummary['plan'] = []
-  const planErrors: LineError[] = []
-  for (const { ops: _ops, ...entry } of entries) {
-    plan.push(entry)
-    if (entry.status !== 'failed') {
-      const key = counterName(parsed.mode, entry.action)
-      actions[key] = (actions[key] ?? 0) + 1
+  const planPending = async (): Promise<void> => {
+    const rows = pendingRows
+    const validation = pendingErrors
+    pendingRows = []
+    pendingErrors = []
+    if (rows.length === 0 || mode === undefined) return
+    planner ??= new Planner({ users: [], numbers: [], companyPbxIds: await listCompanyPbxIds(db, req.companyId) }, { companyId: req.companyId, nostrict: req.nostrict, mode })
+    planner.add(await loadSnapshot(db, req.companyId, rows, { pbxs: false }))
+    const firstErrors = firstErrorByLine(validation)
+    const planErrors: LineError[] = []
+    for (const row of rows) {
+      const { ops: _ops, ...entry } = planner.plan(row, firstErrors.get(row.lineNumber))
+      if (entry.status !== 'failed') {
+        const key = counterName(mode, entry.action)
+        actions[key] = (actions[key] ?? 0) + 1
+      } else if (!firstErrors.has(row.lineNumber)) {
+        planErrors.push({ lineNumber: entry.lineNumber, code: entry.errorCode as LineError['code'], message: entry.errorMsg ?? '' })
+      }
+      planJson.add(JSON.stringify(entry))
+      if (clock.due()) await clock.pause()
     }
+    for (const e of mergeByLine(validation, planErrors)) errorsJson.add(JSON.stringify(e))
+    errorCount += validation.length + planErrors.length
   }
-  const validated = new Set(parsed.errors.map((e) => e.lineNumber))
-  for (const e of entries) {
-    if (e.status === 'failed' && !validated.has(e.lineNumber)) planErrors.push({ lineNumber: e.lineNumber, code: e.errorCode as LineError['code'], message: e.errorMsg ?? '' })
-  }
-  const errors = [...parsed.errors, ...planErrors].sort((a, b) => a.lineNumber - b.lineNumber)
 
-  const summary: CheckSummary = {
+  const parsed = await parseCsv(req.body, {
+    endpoint: req.endpoint,
+    delimiter: req.delimiter,
+    comment: req.comment,
+    budgetMs: req.budgetMs,
+    onRows: async (rows, errors, fileMode) => {
+      if (mode === undefined) {
+        mode = fileMode
+        actions = Object.fromEntries(ZERO_COUNTERS[fileMode].map((k) => [k, 0]))
+      }
+      for (const r of rows) pendingRows.push(r)
+      for (const e of errors) pendingErrors.push(e)
+      if (pendingRows.length >= PLAN_BATCH_LINES) await planPending()
+    },
+  })
+  await planPending()
+
+  const head: CheckHead = {
     reqId: requestId(req.companyId, req.endpoint === 'synchronize' ? 'synchronize-check' : 'check', req.body),
     mode: parsed.mode,
-    actions,
+    actions: mode === undefined ? Object.fromEntries(ZERO_COUNTERS[parsed.mode].map((k) => [k, 0])) : actions,
     columns: parsed.columns,
     delimiter: parsed.delimiter,
     profiles: {},
-    errors,
-    plan,
   }
-  if (req.command) await storeCommandCheck(db, req.companyId, req.command, errors.length === 0 ? 'success' : 'failure', summary)
-  return summary
+  const open = JSON.stringify({ data: head }).slice(0, -2) // without the closing "}}"
+  const answer = new CheckAnswer(head, errorCount, [
+    Buffer.from(`${open},"errors":[`), ...errorsJson.finish(), Buffer.from('],"plan":['), ...planJson.finish(), Buffer.from(']}}'),
+  ])
+  if (req.command) await storeCommandCheck(db, req.companyId, req.command, errorCount === 0 ? 'success' : 'failure', answer.toObject().data)
+  return answer
 }
 
 /** The report and its command_ended notification commit together, so the connector hears once (D14). */
@@ -94,4 +165,44 @@ export async function storeCommandCheck (db: Db, companyId: string, command: Non
     })
     await enqueueCommandEnded(tx, command.requesterJid, { commandId: command.commandId, companyId, kind: 'check' })
   })
+}
+
+/** Validation errors first on a line that has both kinds (a planned line never has validation errors). */
+function mergeByLine (a: readonly LineError[], b: readonly LineError[]): LineError[] {
+  if (b.length === 0) return a as LineError[]
+  const out: LineError[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.lineNumber <= b[j]!.lineNumber)) out.push(a[i++]!)
+    else out.push(b[j++]!)
+  }
+  return out
+}
+
+/** The elements of a JSON array, already serialised, gathered into Buffers. */
+class JsonList {
+  private readonly buffers: Buffer[] = []
+  private strings: string[] = []
+  private chars = 0
+  private empty = true
+
+  add (json: string): void {
+    this.strings.push(json)
+    this.chars += json.length
+    if (this.chars >= PIECE_CHARS) this.flush()
+  }
+
+  finish (): Buffer[] {
+    this.flush()
+    return this.buffers
+  }
+
+  private flush (): void {
+    if (this.strings.length === 0) return
+    this.buffers.push(Buffer.from((this.empty ? '' : ',') + this.strings.join(',')))
+    this.empty = false
+    this.strings = []
+    this.chars = 0
+  }
 }

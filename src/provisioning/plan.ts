@@ -31,7 +31,10 @@ export interface PlanEntry {
   outcome: Outcome
   status: 'success' | 'warning' | 'failed'
   userId?: string
+  /** update and unchanged: each field that would change, old → new (a password only as "set"). */
   changes?: FieldChanges
+  /** create: the fields the new user would get, by name (the values are the line's, normalised as validated). */
+  set?: string[]
   device?: DevicePlan
   errorCode?: number
   errorMsg?: string
@@ -63,42 +66,64 @@ const numberLabel = (n: PhoneNumberRow) => `${n.pbxId}/${n.shortNumber}`
  */
 export function planRows (rows: readonly CsvRow[], errors: readonly LineError[], snapshot: Snapshot, opts: PlanOptions): PlanEntry[] {
   const planner = new Planner(snapshot, opts)
-  const errorsByLine = new Map<number, LineError>()
-  for (const e of errors) if (!errorsByLine.has(e.lineNumber)) errorsByLine.set(e.lineNumber, e)
-  return rows.map((row) => {
-    const invalid = errorsByLine.get(row.lineNumber)
-    if (!row.valid || invalid) {
-      const msg = invalid?.message ?? 'invalid line'
-      return failed(row, invalid?.code ?? PlanCodes.applyFailed, msg)
-    }
-    try {
-      return planner.line(row)
-    } catch (err) {
-      if (!(err instanceof LineFailure)) throw err
-      return err.warning
-        ? { lineNumber: row.lineNumber, action: row.action, loginEmail: row.loginEmail, outcome: 'unchanged', status: 'warning', errorCode: err.code, errorMsg: err.message, ops: [] }
-        : failed(row, err.code, err.message)
-    }
-  })
+  const errorsByLine = firstErrorByLine(errors)
+  return rows.map((row) => planner.plan(row, errorsByLine.get(row.lineNumber)))
+}
+
+/** The first error of each line: the one a failed line's plan entry reports. */
+export function firstErrorByLine (errors: readonly LineError[]): Map<number, LineError> {
+  const byLine = new Map<number, LineError>()
+  for (const e of errors) if (!byLine.has(e.lineNumber)) byLine.set(e.lineNumber, e)
+  return byLine
 }
 
 function failed (row: CsvRow, code: number, message: string): PlanEntry {
   return { lineNumber: row.lineNumber, action: row.action, loginEmail: row.loginEmail, outcome: 'error', status: 'failed', errorCode: code, errorMsg: message, ops: [] }
 }
 
-class Planner {
-  private readonly users = new Map<string, UserState>()
-  private readonly numbers: PhoneNumberRow[]
-  private readonly pbxIds: Set<string>
+/**
+ * The state planning carries from line to line. planRows plans a whole snapshot at once; the check
+ * streams: it adds the rows of each batch's lines (`add`) and plans them one by one (`plan`).
+ */
+export class Planner {
+  private readonly users = new Map<string, UserState | null>()
+  private readonly numbers: PhoneNumberRow[] = []
+  private readonly numberIds = new Set<string>()
+  private readonly pbxIds = new Set<string>()
 
   constructor (snapshot: Snapshot, private readonly opts: PlanOptions) {
-    for (const u of snapshot.users) this.users.set(u.loginEmail, { id: u.id, companyId: u.companyId, row: u })
-    // Copies: planning moves numbers between holders without touching the snapshot.
-    this.numbers = snapshot.numbers.map((n) => ({ ...n }))
-    this.pbxIds = new Set(snapshot.companyPbxIds)
+    this.add(snapshot)
   }
 
-  line (row: CsvRow): PlanEntry {
+  /**
+   * More of the database, for lines not planned yet. What planning already knows wins: a user or a
+   * number seen before may have been changed by an earlier line, and the database does not know it.
+   */
+  add (more: Snapshot): void {
+    for (const u of more.users) if (!this.users.has(u.loginEmail)) this.users.set(u.loginEmail, { id: u.id, companyId: u.companyId, row: u })
+    for (const n of more.numbers) {
+      if (this.numberIds.has(n.id)) continue
+      this.numberIds.add(n.id)
+      // A copy: planning moves numbers between holders without touching the snapshot.
+      this.numbers.push({ ...n })
+    }
+    for (const id of more.companyPbxIds) this.pbxIds.add(id)
+  }
+
+  /** One line, given its first validation error if it has one. */
+  plan (row: CsvRow, invalid?: LineError): PlanEntry {
+    if (!row.valid || invalid) return failed(row, invalid?.code ?? PlanCodes.applyFailed, invalid?.message ?? 'invalid line')
+    try {
+      return this.line(row)
+    } catch (err) {
+      if (!(err instanceof LineFailure)) throw err
+      return err.warning
+        ? { lineNumber: row.lineNumber, action: row.action, loginEmail: row.loginEmail, outcome: 'unchanged', status: 'warning', errorCode: err.code, errorMsg: err.message, ops: [] }
+        : failed(row, err.code, err.message)
+    }
+  }
+
+  private line (row: CsvRow): PlanEntry {
     const base = { lineNumber: row.lineNumber, action: row.action, loginEmail: row.loginEmail, status: 'success' as const }
     switch (row.action) {
       case 'create': return { ...base, ...this.create(row) }
@@ -127,9 +152,10 @@ class Planner {
     const fields = requestedFields(row.values, false, undefined)
     const userId = newId()
     this.users.set(row.loginEmail, { id: userId, companyId: this.opts.companyId, row: undefined })
-    const changes = diffFields(fields, undefined)
-    if (row.values.password) changes.password = { from: null, to: 'set' }
-    return { outcome: 'create', changes, ops: [{ kind: 'createUser', userId, loginEmail: row.loginEmail, fields, password: row.values.password ?? null }] }
+    // A new user has no old values: naming the fields says it all, at a fraction of the size.
+    const set = Object.keys(fields)
+    if (row.values.password) set.push('password')
+    return { outcome: 'create', set, ops: [{ kind: 'createUser', userId, loginEmail: row.loginEmail, fields, password: row.values.password ?? null }] }
   }
 
   private update (row: CsvRow, user: UserState, applyEmpty: boolean) {
@@ -180,7 +206,8 @@ class Planner {
     const held = this.heldBy(user.id)
     const ops: Op[] = held.map((n) => this.release(n))
     ops.push({ kind: 'deleteUser', userId: user.id })
-    this.users.delete(row.loginEmail)
+    // null, not deleted: `add` must not bring the user back from a snapshot read before this line.
+    this.users.set(row.loginEmail, null)
     return { outcome: 'delete', userId: user.id, ...(held.length > 0 ? { device: { outcome: 'detach' as const, detached: held.map(numberLabel) } } : {}), ops }
   }
 

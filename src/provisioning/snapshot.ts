@@ -6,8 +6,11 @@ import type { Snapshot } from './plan.js'
 
 const SNAPSHOT_BATCH = 5000
 
-/** Loads what planning these rows needs: their users (any company), the numbers they name or hold. */
-export async function loadSnapshot (q: Queryable, companyId: string, rows: readonly CsvRow[]): Promise<Snapshot> {
+/**
+ * Loads what planning these rows needs: their users (any company), the numbers they name or hold,
+ * and the company's PBXs unless `pbxs` is false (a streamed check reads those once, not per batch).
+ */
+export async function loadSnapshot (q: Queryable, companyId: string, rows: readonly CsvRow[], { pbxs = true } = {}): Promise<Snapshot> {
   const emails = [...new Set(rows.filter((r) => r.valid && r.loginEmail).map((r) => r.loginEmail))]
   const shorts = [...new Set(rows.flatMap((r) => r.values.pbxShortNumber ? [r.values.pbxShortNumber] : []))]
   const users: Snapshot['users'] = []
@@ -20,7 +23,7 @@ export async function loadSnapshot (q: Queryable, companyId: string, rows: reado
   const holderIds = users.filter((u) => u.companyId === companyId).map((u) => u.id)
   const [numbers, companyPbxIds] = await Promise.all([
     findNumbersInvolved(q, companyId, shorts, holderIds),
-    listCompanyPbxIds(q, companyId),
+    pbxs ? listCompanyPbxIds(q, companyId) : [],
   ])
   return { users, numbers, companyPbxIds }
 }

@@ -1,9 +1,10 @@
+import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../db/db.js'
 import { findCommandReport } from '../../db/commands-repository.js'
 import { Errors, RainbowError } from '../../errors.js'
-import { checkCsv, storeCommandCheck } from '../../provisioning/check.js'
+import { checkCsv, storeCommandCheck, type CheckAnswer } from '../../provisioning/check.js'
 import { IdSchema } from '../../schemas/common.js'
 import { acceptCsvBodies, csvBody } from './csv-body.js'
 import { CommandIdSchema, Flag, OneChar } from './query-schemas.js'
@@ -15,35 +16,67 @@ const CheckQuery = z.object({
   nostrict: Flag.optional().describe('Plan create of an existing user as an update, delete of a missing one as a warning'),
 })
 
+const ANSWER = `Answers \`{"data": {reqId, mode, actions, columns, delimiter, profiles, errors, plan}}\` once the whole file is read
+(a file-level error anywhere is a 400). Beyond the portal's fields: \`errors\` lists every line error
+\`{lineNumber, column?, code, message}\` in line order; \`plan\` has one entry per data line in file order:
+\`{lineNumber, action, loginEmail, outcome, status, userId?, set?, changes?, device?, errorCode?, errorMsg?}\`,
+outcome one of create, update, unchanged, delete, attach, force_attach, detach, error; status success, warning or failed.
+A create lists the fields the new user would get by name in \`set\` (e.g. ["firstName", "phoneNumbers", "password"]);
+an update or unchanged line gives \`changes\`: each field that would change as \`{from, to}\` (old → new), a password
+only as \`{"from": null, "to": "set"}\`; \`device\` says what happens to the line's phone numbers. No value of a password
+is ever echoed. \`actions\` counts the lines that would not fail.`
+
+/** The answer is streamed from its serialised pieces: as one string it would be a copy of them all. */
+function send (reply: FastifyReply, answer: CheckAnswer): FastifyReply {
+  return reply.type('application/json; charset=utf-8').header('content-length', answer.byteLength).send(answer.stream())
+}
+
 const checks: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
   acceptCsvBodies(app)
 
   app.post('/users/imports/check', {
     schema: {
       summary: 'Check a user or device CSV (dry run: every error and what each line would do)',
+      description: ANSWER,
       tags: ['massprovisioning'],
       querystring: CheckQuery,
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
     const { delimiter, comment, nostrict } = request.query
-    return { data: await checkCsv(opts.db, { companyId, endpoint: 'import', body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false }) }
+    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'import', body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false }))
   })
 
   app.post('/users/imports/synchronize/check', {
     schema: {
       summary: 'Check a useranddevice CSV for synchronization; with commandId the report is stored and the command ends',
+      description: `${ANSWER}\nWith \`commandId\`, the same answer (without the data envelope) is stored as the command's report, status failure when there is any error; a refused file stores a failure report with the error.`,
       tags: ['massprovisioning'],
       querystring: CheckQuery.extend({ commandId: CommandIdSchema.optional() }),
     },
-  }, async (request) => {
+    // A body refused before the handler runs (413 too large, 415 wrong type) still ends the
+    // connector's command, as a refused file does below. Only for an authenticated admin of the company.
+    onSend: async (request, reply, payload) => {
+      if ((reply.statusCode !== 413 && reply.statusCode !== 415) || !request.auth || typeof payload !== 'string') return payload
+      const raw = request.query as Record<string, unknown>
+      const commandId = CommandIdSchema.safeParse(raw.commandId)
+      const asked = IdSchema.optional().safeParse(raw.companyId)
+      if (!commandId.success || !asked.success) return payload
+      const user = request.auth.user
+      const companyId = await app.companyScope.resolve(user, asked.data).catch(() => undefined)
+      if (companyId === undefined) return payload
+      const command = { commandId: commandId.data, requesterId: user.id, requesterJid: user.jidIm }
+      await storeCommandCheck(opts.db, companyId, command, 'failure', { error: JSON.parse(payload) as unknown })
+      return payload
+    },
+  }, async (request, reply) => {
     const user = request.auth!.user
     const companyId = await app.companyScope.resolve(user, request.query.companyId)
     const { delimiter, comment, nostrict, commandId } = request.query
     const command = commandId ? { commandId, requesterId: user.id, requesterJid: user.jidIm } : undefined
     const body = csvBody(request.body)
     try {
-      return { data: await checkCsv(opts.db, { companyId, endpoint: 'synchronize', body, delimiter, comment, nostrict: nostrict ?? false, command }) }
+      return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'synchronize', body, delimiter, comment, nostrict: nostrict ?? false, command }))
     } catch (err) {
       // A refused file still ends the connector's command, with the reason, so it never waits forever.
       if (command && err instanceof RainbowError && err.statusCode === 400) await storeCommandCheck(opts.db, companyId, command, 'failure', { error: err.toBody() })

@@ -185,6 +185,31 @@ describe.each(dbKinds())('POST /users/imports/synchronize/check and its command 
     expect(await endedFor('cmd-empty')).toHaveLength(1)
   })
 
+  it('a body refused before the check (415 type, 413 size) still stores a failure report with the error, with one command_ended', async () => {
+    const wrongType = await app.inject({
+      method: 'POST', url: `${BASE}?commandId=cmd-415`, headers: { ...bearer(tokens.adminA), 'content-type': 'application/json' }, payload: '{"csv":"x"}',
+    })
+    expect(wrongType.statusCode).toBe(415)
+    const stored = await report('cmd-415')
+    expect(stored.json()).toEqual({ status: 'failure', report: { error: wrongType.json() } })
+    expect(await endedFor('cmd-415')).toHaveLength(1)
+
+    const tooLarge = await app.inject({
+      method: 'POST', url: `${BASE}?commandId=cmd-413`, headers: { ...bearer(tokens.adminA), 'content-type': 'text/csv', 'content-length': String(65 * 1024 * 1024) }, payload: `${HEADER}\n`,
+    })
+    expect(tooLarge.statusCode).toBe(413)
+    expect((await report('cmd-413')).json()).toEqual({ status: 'failure', report: { error: tooLarge.json() } })
+    expect(await endedFor('cmd-413')).toHaveLength(1)
+
+    // without a commandId, or for a company the caller does not manage, nothing is stored
+    const before = await state()
+    const foreign = await app.inject({
+      method: 'POST', url: `${BASE}?commandId=cmd-415b&companyId=${world.companyB}`, headers: { ...bearer(tokens.adminA), 'content-type': 'application/json' }, payload: '{}',
+    })
+    expect(foreign.statusCode).toBe(415)
+    expect(await state()).toEqual(before)
+  })
+
   it('a 401 or 403 stores nothing under the commandId', async () => {
     const body = await cleanFile()
     const before = await state()
