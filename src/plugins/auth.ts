@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Db } from '../db/db.js'
 import { findLiveUserById, type UserRow } from '../db/users-repository.js'
 import { isTokenRevoked, revokeToken } from '../db/tokens-repository.js'
@@ -122,7 +122,7 @@ export default fp<AuthOptions>(async (app, opts) => {
     return true
   })
 
-  app.decorate('authenticate', async (request: FastifyRequest) => {
+  app.decorate('authenticate', async (request: FastifyRequest, reply: FastifyReply) => {
     const claims = verifiedClaims(request)
     if (await isTokenRevoked(opts.db, claims.jti)) throw Errors.invalidToken('the token was ended by a logout')
     const user = await findLiveUserById(opts.db, claims.sub)
@@ -131,6 +131,8 @@ export default fp<AuthOptions>(async (app, opts) => {
     const appId = headerApp ?? claims.app?.id ?? null
     if (opts.requireAppAuth && !appId) throw Errors.appAuthRequired()
     request.auth = { user, appId }
+    // Every later log line of this request says who and for which company.
+    request.log = reply.log = request.log.child({ userId: user.id, companyId: user.companyId })
   })
 
   app.decorate('requireAdmin', async (request: FastifyRequest) => {
