@@ -35,9 +35,14 @@ function lockKey (key: string): string {
 }
 
 export function openPostgres (url: string, opts: { poolSize: number, logger: Logger }): Db {
-  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize, types })
+  // A database that does not answer fails a request in seconds (503) instead of holding it forever.
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize, types, connectionTimeoutMillis: 5000 })
   // Without a listener an idle client's backend dying (restart, pg_terminate_backend) crashes the process.
   pool.on('error', (err) => opts.logger.warn({ err }, 'idle PostgreSQL connection lost'))
+  // The pool listens only to idle clients: a backend terminated while its client is checked out
+  // (between two statements of a transaction) would otherwise be an uncaught 'error' event. The
+  // next statement fails instead, and the pool drops the client on release.
+  pool.on('connect', (client) => client.on('error', (err) => opts.logger.warn({ err: err.message }, 'PostgreSQL connection lost while in use')))
   const base = wrap(pool)
 
   async function onClient<T> (fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
