@@ -11,6 +11,7 @@ import { seedDemo, type DemoCredentials } from './services/demo-seed.js'
 import { loginBanner } from './banner.js'
 import { openProducerRedis, redisReadiness } from './jobs/redis.js'
 import { openImportRuntime } from './jobs/runtime.js'
+import { startOutboxRelay, xmppSettingsFromConfig } from './notifications/outbox-relay.js'
 
 const REDACT = ['req.headers.authorization', 'req.headers["x-rainbow-app-auth"]', 'req.headers.apikey', '*.password', '*.token']
 
@@ -32,12 +33,16 @@ async function main (): Promise<void> {
   // Embedded: in-process, consumed here. BullMQ: this process produces, and consumes with RUN_WORKER.
   const imports = await openImportRuntime(config, runtime.db, logger, { consume: config.RUN_WORKER })
   const queue = imports.queue
+  // Notifications leave from wherever imports are applied; without XMPP_* the relay is idle and they wait.
+  const relay = config.embedded || config.RUN_WORKER
+    ? startOutboxRelay({ db: runtime.db, logger, xmpp: xmppSettingsFromConfig(config), options: { progressIntervalSeconds: config.XMPP_PROGRESS_INTERVAL } })
+    : undefined
 
   const redis = config.REDIS_URL ? openProducerRedis(config.REDIS_URL, logger) : undefined
   const app = await buildApp({
     db: runtime.db,
     config: { ...config, JWT_SECRET: jwtSecret },
-    checks: redis ? [redisReadiness(redis)] : [],
+    checks: [...(redis ? [redisReadiness(redis)] : []), ...(relay ? [relay.readiness] : [])],
     queue,
     logger,
   })
@@ -47,6 +52,7 @@ async function main (): Promise<void> {
     else logger.info({ signal }, 'shutting down')
     await app.close()
     await imports.close()
+    await relay?.stop()
     redis?.disconnect()
     await runtime.close()
   })

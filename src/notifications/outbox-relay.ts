@@ -147,7 +147,7 @@ export function startOutboxRelay (deps: OutboxRelayDeps): OutboxRelay {
 
   let loop: Promise<void> = Promise.resolve()
   if (deps.xmpp) loop = run(deps.xmpp)
-  else log.info('XMPP relay idle: XMPP_SERVICE, XMPP_USERNAME and XMPP_PASSWORD are not set; notifications wait in the outbox')
+  else log.info('XMPP relay idle (XMPP_SERVICE and its service account are not configured): notifications wait in the outbox')
 
   return {
     status: () => status,
