@@ -4,9 +4,10 @@
  * lines, one `BENCH <name> <metric>=<value> target<op><value> PASS|MISS` line per metric.
  */
 import { runCheckBench } from './check.js'
+import { runImportBench } from './import.js'
 import { runLoadBench } from './load.js'
 
-const USAGE = 'usage: npm run bench -- <check> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile]'
+const USAGE = 'usage: npm run bench -- <check|import> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded]'
 
 type Bench = (args: string[]) => Promise<void>
 
@@ -34,6 +35,10 @@ const BENCHES: Record<string, Bench> = {
     seed: intArg(args, 'seed', 42),
     phases: args.includes('--phases'),
     profile: stringArg(args, 'profile'),
+  }),
+  import: (args) => runImportBench({
+    lines: intArg(args, 'lines', 20_000),
+    modes: (stringArg(args, 'modes') ?? 'postgres,embedded').split(',') as Array<'postgres' | 'embedded'>,
   }),
   load: (args) => runLoadBench({
     seconds: intArg(args, 'seconds', 30),
