@@ -3,7 +3,8 @@ import { parseCsv } from '../../src/csv/parse.js'
 import type { CsvRow } from '../../src/csv/types.js'
 import type { PhoneNumberRow } from '../../src/db/pbx-repository.js'
 import type { UserRow } from '../../src/db/users-repository.js'
-import { planRows, type Op, type PlanEntry, type Snapshot } from '../../src/provisioning/plan.js'
+import { entryJson } from '../../src/provisioning/check.js'
+import { firstErrorByLine, Planner, planRows, type Op, type PlanEntry, type Snapshot } from '../../src/provisioning/plan.js'
 
 /**
  * planRows is what both the check and the import run: these tests pin, line by line, the outcome
@@ -550,5 +551,72 @@ describe('planRows, useranddevice mode (synchronize)', () => {
     expect(entries.map((e) => e.changes?.password ?? e.set?.includes('password'))).toEqual([{ from: null, to: 'set' }, true])
     expect(JSON.stringify(shown(entries))).not.toContain(PASSWORD)
     expect(entries.flatMap((e) => e.ops).map((o) => 'password' in o ? o.password : undefined)).toEqual([PASSWORD, `${PASSWORD}x`])
+  })
+})
+
+describe('the Planner fed batch by batch (the streamed check)', () => {
+  const carol = userRow('carol@example.com', { firstName: 'Carol' })
+  const bob = userRow('bob@example.com')
+  const dave = userRow('dave@example.com', { companyId: OTHER_CO })
+  const numbers = [numberRow(PBX, '2000', carol.id), numberRow(PBX, '2001', bob.id), numberRow(PBX, '2002')]
+  const lines = [
+    SYNC_HEADER,
+    'delete;carol@example.com;;;;;;;;',
+    `upsert;new@example.com;${PASSWORD};New;Dev;t1;;basic;${PBX};2000`,
+    'sync;bob@example.com;;Bob;;;;;;',
+    'upsert;eve@example.com;;Eve;;;;;;2001',
+    'upsert;dave@example.com;;Dave;;;;;;',
+    'detach;ghost@example.com;;;;;;;;',
+    'upsert;bad-email;;;;;;;;',
+    'upsert;fay@example.com;;Fay;;;;;;2002',
+  ]
+  const all: Snapshot = { users: [carol, bob, dave], numbers, companyPbxIds: [PBX] }
+  /** What loadSnapshot reads for these rows: their users, the numbers they name or their company users hold. */
+  const partFor = (rows: readonly CsvRow[]): Snapshot => {
+    const users = all.users.filter((u) => rows.some((r) => r.loginEmail === u.loginEmail))
+    const holders = new Set(users.filter((u) => u.companyId === CO).map((u) => u.id))
+    return { users, numbers: all.numbers.filter((n) => (n.userId !== null && holders.has(n.userId)) || rows.some((r) => r.values.pbxShortNumber === n.shortNumber)), companyPbxIds: [] }
+  }
+
+  it('plans exactly what planRows plans on the whole snapshot, whatever the batch size', async () => {
+    const parsed = await parseCsv(`${lines.join('\n')}\n`, { endpoint: 'synchronize' })
+    const opts = { companyId: CO, nostrict: false, mode: parsed.mode }
+    const whole = shown(planRows(parsed.rows, parsed.errors, all, opts))
+    expect(whole.map((e) => e.errorCode ?? e.outcome)).toEqual(['delete', 'create', 'update', 'create', 409600, 3101, 3010, 'create'])
+    for (const size of [1, 2, 3]) {
+      const planner = new Planner({ users: [], numbers: [], companyPbxIds: [PBX] }, opts)
+      const errors = firstErrorByLine(parsed.errors)
+      const streamed: PlanEntry[] = []
+      for (let i = 0; i < parsed.rows.length; i += size) {
+        const batch = parsed.rows.slice(i, i + size)
+        planner.add(partFor(batch))
+        for (const row of batch) streamed.push(planner.plan(row, errors.get(row.lineNumber)))
+      }
+      expect(shown(streamed)).toEqual(whole)
+    }
+  })
+
+  it('what planning changed wins over a snapshot read before: a deleted user stays deleted, a moved number stays moved', async () => {
+    const parsed = await parseCsv(`${[SYNC_HEADER, 'delete;carol@example.com;;;;;;;;', 'upsert;bob@example.com;;;;;;;;2000'].join('\n')}\n`, { endpoint: 'synchronize' })
+    const planner = new Planner({ users: [carol, bob], numbers, companyPbxIds: [PBX] }, { companyId: CO, nostrict: false, mode: parsed.mode })
+    for (const row of parsed.rows) planner.plan(row)
+    planner.add({ users: [carol, bob], numbers, companyPbxIds: [] })
+    const [update, detach] = [{ ...parsed.rows[0]!, action: 'update' as const }, { ...parsed.rows[1]!, action: 'detach' as const, values: {} }]
+    expect(planner.plan(update)).toMatchObject({ status: 'failed', errorCode: 3101 })
+    // bob took 2000 and gave up 2001 (force_attach frees the user's other numbers): he holds exactly 2000
+    expect(planner.plan(detach)).toMatchObject({ status: 'success', device: { outcome: 'detach', shortNumber: '2000' } })
+  })
+
+  it('the answer\'s JSON of an entry is the entry without its ops, for every kind of entry', async () => {
+    const parsed = await parseCsv(`${lines.join('\n')}\n`, { endpoint: 'synchronize' })
+    const entries = planRows(parsed.rows, parsed.errors, all, { companyId: CO, nostrict: false, mode: parsed.mode })
+    const warning = (await plan([USER_HEADER, 'delete;ghost@example.com;;;;;'], {}, { nostrict: true }))[0]!
+    const unchanged = (await plan([USER_HEADER, 'update;carol@example.com;;Carol;;;'], { users: [carol] }))[0]!
+    const keys = new Set<string>()
+    for (const e of [...entries, warning, unchanged, { ...entries[1]!, set: [] }]) {
+      expect(JSON.parse(entryJson(e))).toEqual(JSON.parse(JSON.stringify({ ...e, ops: undefined })))
+      for (const k of Object.keys(e)) keys.add(k)
+    }
+    expect([...keys].sort()).toEqual(['action', 'changes', 'device', 'errorCode', 'errorMsg', 'lineNumber', 'loginEmail', 'ops', 'outcome', 'set', 'status', 'userId'])
   })
 })
