@@ -77,13 +77,21 @@ export function createHashPool (threads: number): PasswordHasher {
       if (closed) return Promise.reject(new Error('the hashing pool is closed'))
       if (signal?.aborted) return Promise.reject(abortError(signal))
       return new Promise<string>((resolve, reject) => {
-        queue.push({ password, resolve, reject, signal })
+        const task: Task = { password, resolve, reject, signal }
+        // A queued hash is dropped at once on abort; one a thread already runs completes.
+        signal?.addEventListener('abort', () => {
+          const i = queue.indexOf(task)
+          if (i !== -1) queue.splice(i, 1)[0]!.reject(abortError(signal))
+        }, { once: true })
+        queue.push(task)
         pump()
       })
     },
     async close () {
       closed = true
-      for (const t of queue.splice(0)) t.reject(new Error('the hashing pool is closed'))
+      const closedError = new Error('the hashing pool is closed')
+      for (const t of queue.splice(0)) t.reject(closedError)
+      for (const s of slots) s.task?.reject(closedError)
       await Promise.all(slots.splice(0).map((s) => s.worker.terminate()))
     },
   }
