@@ -5,7 +5,8 @@
  * admin it seeds) and, in the same run:
  *  (a) an import of N creates, each with a password: wall time from the accepted POST to
  *      Terminated, against lines × (argon2 time per hash ÷ hashing threads), the hash time
- *      calibrated just before on HASH_THREADS threads kept busy (the same pool the server uses);
+ *      calibrated just before and just after on HASH_THREADS threads kept busy (the same pool the
+ *      server uses), the mean of the two;
  *  (c) during (a), GET /users/imports/:reqId/details?format=small polled sequentially: its p99;
  *  (b) an import of N updates of those users without passwords: rows/s against a raw chunked
  *      `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE` of the same users' rows (same fields, same
@@ -91,7 +92,7 @@ async function postgresMode (lines: number, threads: number): Promise<ModeResult
 async function embeddedMode (lines: number, threads: number): Promise<ModeResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'massprov-bench-import-'))
   try {
-    const served = await serve({ DATA_DIR: dataDir }, lines, threads)
+    const served = await serve({ DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '' }, lines, threads)
     const db = await openPglite(join(dataDir, 'pgdata'))
     try {
       return { mode: 'embedded', queue: 'in-process', ...served, rawRps: await rawUpsertRps(db, served.emails) }
@@ -118,13 +119,16 @@ async function serve (env: Record<string, string>, lines: number, threads: numbe
     const tag = randomBytes(3).toString('hex')
     const emails = Array.from({ length: lines }, (_, i) => `bench-${i}-${tag}@example.com`)
 
-    const hashMs = await calibrate(threads)
-    const idealMs = lines * hashMs / threads
-    console.log(`calibrated: ${hashMs.toFixed(2)} ms per hash on ${threads} thread(s); ideal for ${lines} creates: ${secs(idealMs)}`)
+    // Calibrated just before and just after (a), the mean taken: the machine's load drifts over minutes.
+    const before = await calibrate(threads)
     const creates = ['__action__;loginEmail;password;firstName;lastName', ...emails.map((e, i) => `create;${e};Bench-Pw!${i}-${tag};First${i};Last${i}`)]
     const poller = pollDetails(url, token)
     const createMs = await importAndWait(url, token, creates, poller)
     const latencies = poller.stop()
+    const after = await calibrate(threads)
+    const hashMs = (before + after) / 2
+    const idealMs = lines * hashMs / threads
+    console.log(`calibrated: ${before.toFixed(2)} ms per hash before (a), ${after.toFixed(2)} ms after, on ${threads} thread(s); ideal for ${lines} creates: ${secs(idealMs)}`)
     const p99Ms = percentile(latencies, 0.99)
     console.log(`(a) creates: ${secs(createMs)}; (c) details p99 ${p99Ms.toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms`)
 
@@ -167,7 +171,7 @@ async function calibrate (threads: number): Promise<number> {
   const pool = createHashPool(threads)
   try {
     await Promise.all(Array.from({ length: threads * 4 }, (_, i) => pool.hash(`warm-${i}`)))
-    const count = threads * 60
+    const count = threads * 150
     const started = performance.now()
     await Promise.all(Array.from({ length: count }, (_, i) => pool.hash(`Calibrate-Pw!${i}`)))
     return (performance.now() - started) * threads / count
