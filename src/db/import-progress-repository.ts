@@ -18,13 +18,18 @@ export interface ProgressDue {
 /**
  * Synchronizes with a commandId whose progress is owed: never announced yet; ended since the last
  * message (the final one, never throttled); or running, changed, and the last message at least
- * intervalSeconds old.
+ * intervalSeconds old. Only running imports, open progress and imports ended within the hour are
+ * candidates (each part indexed): an import that ended during a long outage gets no late progress.
  */
 export async function listProgressDue (q: Queryable, intervalSeconds: number, limit = 100): Promise<ProgressDue[]> {
   return q.query<ProgressDue>(
-    `SELECT i.req_id AS "reqId", i.company_id AS "companyId", i.command_id AS "commandId", i.status, i.total, i.processed,
+    `WITH candidates AS (
+       SELECT req_id FROM imports WHERE status = 'Pending' AND command_id IS NOT NULL
+       UNION SELECT req_id FROM import_progress WHERE status = 'Pending'
+       UNION SELECT req_id FROM imports WHERE command_id IS NOT NULL AND end_time > now() - interval '1 hour')
+     SELECT i.req_id AS "reqId", i.company_id AS "companyId", i.command_id AS "commandId", i.status, i.total, i.processed,
             i.succeeded, i.failed, i.warnings, i.options->>'requesterJid' AS "toJid", coalesce(p.seq, 0) AS "lastSeq"
-       FROM imports i LEFT JOIN import_progress p ON p.req_id = i.req_id
+       FROM candidates c JOIN imports i ON i.req_id = c.req_id LEFT JOIN import_progress p ON p.req_id = i.req_id
       WHERE i.command_id IS NOT NULL AND i.operation = 'synchronize'
         AND (p.req_id IS NULL
              OR (p.status = 'Pending' AND i.status <> 'Pending')
