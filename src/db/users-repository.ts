@@ -63,7 +63,7 @@ export interface NewUser {
   isInitialized?: boolean
 }
 
-const SELECT = `SELECT u.id, u.company_id AS "companyId", c.name AS "companyName", c.organization_id AS "organizationId",
+const COLUMNS = `SELECT u.id, u.company_id AS "companyId", c.name AS "companyName", c.organization_id AS "organizationId",
   u.login_email AS "loginEmail", u.password_hash AS "passwordHash", u.title, u.first_name AS "firstName",
   u.last_name AS "lastName", u.nick_name AS "nickName", u.job_title AS "jobTitle", u.department,
   u.user_info1 AS "userInfo1", u.user_info2 AS "userInfo2", u.country, u.state, u.language, u.timezone,
@@ -72,8 +72,8 @@ const SELECT = `SELECT u.id, u.company_id AS "companyId", c.name AS "companyName
   u.selected_app_customisation_template_name AS "selectedAppCustomisationTemplateName", u.photo_url AS "photoUrl",
   u.ldap_id AS "ldapId", u.tags, u.services, u.emails, u.phone_numbers AS "phoneNumbers", u.roles,
   u.admin_type AS "adminType", u.is_active AS "isActive", u.time_to_live AS "timeToLive", u.jid_im AS "jidIm",
-  u.created_at AS "createdAt", u.updated_at AS "updatedAt"
-  FROM users u JOIN companies c ON c.id = u.company_id`
+  u.created_at AS "createdAt", u.updated_at AS "updatedAt"`
+const SELECT = `${COLUMNS} FROM users u JOIN companies c ON c.id = u.company_id`
 
 export async function insertUser (q: Queryable, u: NewUser): Promise<void> {
   await q.query(
@@ -100,9 +100,13 @@ export async function listLiveUsers (q: Queryable, companyId: string, page: { li
   return { rows, total: count[0]?.n ?? 0 }
 }
 
+// A join on unnest, not `= ANY($1)`: ANY sorts the whole array first; on PGlite the join probed
+// thousands of e-mails in about 60% of the time (checks look up every line of a file).
 export async function findLiveUsersByEmails (q: Queryable, loginEmails: readonly string[]): Promise<UserRow[]> {
   if (loginEmails.length === 0) return []
-  return q.query<UserRow>(`${SELECT} WHERE u.login_email = ANY($1::text[]) AND u.deleted_at IS NULL`, [loginEmails])
+  return q.query<UserRow>(
+    `${COLUMNS} FROM unnest($1::text[]) AS e(login_email) JOIN users u ON u.login_email = e.login_email AND u.deleted_at IS NULL
+     JOIN companies c ON c.id = u.company_id`, [loginEmails])
 }
 
 /** The JID command_ended notifications go to (CLI set-jid). Returns false when no live user has that login. */
