@@ -54,6 +54,19 @@ export function createHashPool (threads: number): PasswordHasher {
     return slot
   }
 
+  // One listener per signal, not per hash (an import queues a whole chunk under one signal): on
+  // abort its queued hashes are dropped at once; those a thread already runs complete.
+  const watched = new WeakSet<AbortSignal>()
+  function watch (signal: AbortSignal): void {
+    if (watched.has(signal)) return
+    watched.add(signal)
+    signal.addEventListener('abort', () => {
+      const dropped = queue.filter((t) => t.signal === signal)
+      queue.splice(0, queue.length, ...queue.filter((t) => t.signal !== signal))
+      for (const t of dropped) t.reject(abortError(signal))
+    }, { once: true })
+  }
+
   function pump (): void {
     if (closed) return
     while (queue.length > 0) {
@@ -78,11 +91,7 @@ export function createHashPool (threads: number): PasswordHasher {
       if (signal?.aborted) return Promise.reject(abortError(signal))
       return new Promise<string>((resolve, reject) => {
         const task: Task = { password, resolve, reject, signal }
-        // A queued hash is dropped at once on abort; one a thread already runs completes.
-        signal?.addEventListener('abort', () => {
-          const i = queue.indexOf(task)
-          if (i !== -1) queue.splice(i, 1)[0]!.reject(abortError(signal))
-        }, { once: true })
+        if (signal) watch(signal)
         queue.push(task)
         pump()
       })
