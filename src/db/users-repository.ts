@@ -109,6 +109,12 @@ export async function findLiveUsersByEmails (q: Queryable, loginEmails: readonly
      JOIN companies c ON c.id = u.company_id`, [loginEmails])
 }
 
+/** Every live login e-mail, or undefined when there are more than `limit` (too many to hold). */
+export async function listLiveLoginEmails (q: Queryable, limit: number): Promise<string[] | undefined> {
+  const rows = await q.query<{ loginEmail: string }>('SELECT login_email AS "loginEmail" FROM users WHERE deleted_at IS NULL LIMIT $1', [limit + 1])
+  return rows.length > limit ? undefined : rows.map((r) => r.loginEmail)
+}
+
 /** The JID command_ended notifications go to (CLI set-jid). Returns false when no live user has that login. */
 export async function setUserJid (q: Queryable, loginEmail: string, jid: string): Promise<boolean> {
   const rows = await q.query('UPDATE users SET jid_im = $2, updated_at = now() WHERE login_email = $1 AND deleted_at IS NULL RETURNING id', [loginEmail.toLowerCase(), jid])

@@ -6,12 +6,19 @@ import type { Snapshot } from './plan.js'
 
 const SNAPSHOT_BATCH = 5000
 
+export interface SnapshotOptions {
+  /** Read the company's PBXs too (default true). */
+  pbxs?: boolean
+  /** Every live login e-mail, when known: only these are looked up. */
+  live?: ReadonlySet<string> | undefined
+}
+
 /**
  * Loads what planning these rows needs: their users (any company), the numbers they name or hold,
  * and the company's PBXs unless `pbxs` is false (a streamed check reads those once, not per batch).
  */
-export async function loadSnapshot (q: Queryable, companyId: string, rows: readonly CsvRow[], { pbxs = true } = {}): Promise<Snapshot> {
-  const emails = [...new Set(rows.filter((r) => r.valid && r.loginEmail).map((r) => r.loginEmail))]
+export async function loadSnapshot (q: Queryable, companyId: string, rows: readonly CsvRow[], { pbxs = true, live }: SnapshotOptions = {}): Promise<Snapshot> {
+  const emails = [...new Set(rows.filter((r) => r.valid && r.loginEmail && (live === undefined || live.has(r.loginEmail))).map((r) => r.loginEmail))]
   const shorts = [...new Set(rows.flatMap((r) => r.values.pbxShortNumber ? [r.values.pbxShortNumber] : []))]
   const users: Snapshot['users'] = []
   // Chunked, with a macrotask turn between queries: PGlite answers on the event loop, and one
