@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listPbxs } from '../../../src/db/pbx-repository.js'
 import { insertUser } from '../../../src/db/users-repository.js'
+import { checkCsv } from '../../../src/provisioning/check.js'
 import { newId } from '../../../src/util/ids.js'
 import { bearer, buildTestApp, login, type TestApp } from '../../helpers/app.js'
 import { dbKinds, openTestDb, type TestDb } from '../../helpers/databases.js'
@@ -168,6 +169,27 @@ describe.each(dbKinds())('POST /users/imports/check on %s', (kind) => {
     expect(data.errors.map((e) => [e.lineNumber, e.code, e.column])).toEqual([2, 1002, 2002, 3002, 4002].map((l) => [l + 1, 3010, 'loginEmail']))
     expect(data.plan.map((p) => p.lineNumber)).toEqual(lines.slice(1).map((_, i) => i + 2))
     expect(data.plan[4999]).toEqual({ lineNumber: 5001, action: 'create', loginEmail: `big-4999-${tag}@example.com`, outcome: 'create', status: 'success', set: ['firstName', 'jobTitle'] })
+  })
+
+  // checkCsv reads which users exist from every live e-mail read once (few users on the server) or
+  // by a lookup per line (many): both must plan the same.
+  it('plans the same whether the live e-mails are held or every line is looked up', async () => {
+    const body = [
+      '__action__;loginEmail;firstName;pbxId;pbxShortNumber',
+      `upsert;fresh-${newId()}@example.com;New;${pbxA};2000`,
+      `sync;${world.plainUser.email};Plain;;`,
+      `upsert;${world.userB.email};Bee;;`,
+      `delete;ghost-${newId()}@example.com;;;`,
+      `detach;${world.adminA.email};;;`,
+    ].join('\n')
+    const run = async (liveEmailsHeld: number) => (await checkCsv(tdb.db, {
+      companyId: world.companyA, endpoint: 'synchronize', body: Buffer.from(body), nostrict: false, liveEmailsHeld,
+    })).toObject().data
+    const held = await run(1_000_000)
+    const probed = await run(0)
+    expect(probed).toEqual(held)
+    expect(held.plan.map((e) => e.errorCode ?? e.outcome)).toEqual(['create', 'update', 409600, 3101, 1010])
+    expect(held.plan[1]).toMatchObject({ userId: world.plainUser.id, changes: { firstName: { to: 'Plain' } } })
   })
 
   it('an empty body is a 400 400508', async () => {
