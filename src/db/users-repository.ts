@@ -100,12 +100,13 @@ export async function listLiveUsers (q: Queryable, companyId: string, page: { li
   return { rows, total: count[0]?.n ?? 0 }
 }
 
-// A join on unnest, not `= ANY($1)`: ANY sorts the whole array first; on PGlite the join probed
-// thousands of e-mails in about 60% of the time (checks look up every line of a file).
+// One index probe per e-mail, whatever the statistics say: PGlite never analyses its tables, and
+// with stale statistics both `= ANY($1)` and a plain join read every user of the server per call.
 export async function findLiveUsersByEmails (q: Queryable, loginEmails: readonly string[]): Promise<UserRow[]> {
   if (loginEmails.length === 0) return []
   return q.query<UserRow>(
-    `${COLUMNS} FROM unnest($1::text[]) AS e(login_email) JOIN users u ON u.login_email = e.login_email AND u.deleted_at IS NULL
+    `${COLUMNS} FROM unnest($1::text[]) AS e(login_email)
+     CROSS JOIN LATERAL (SELECT * FROM users WHERE login_email = e.login_email AND deleted_at IS NULL LIMIT 1) u
      JOIN companies c ON c.id = u.company_id`, [loginEmails])
 }
 
