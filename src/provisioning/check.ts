@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
-import { promisify } from 'node:util'
-import { deflateRaw, inflateRawSync } from 'node:zlib'
+import { finished } from 'node:stream/promises'
+import { createDeflateRaw, createInflateRaw, inflateRawSync } from 'node:zlib'
 import { createClock } from '../csv/clock.js'
 import { parseCsv } from '../csv/parse.js'
 import type { CsvRow, EndpointKind, LineError, Mode } from '../csv/types.js'
@@ -43,12 +43,12 @@ export interface CheckHead {
 /** One line of the answer's `plan`: the planner's entry without what applying it takes. */
 export type CheckPlanEntry = Omit<PlanEntry, 'ops'>
 
-/** A part of the answer's JSON: most are deflated until sent, since all of it waits for the end of the file. */
-interface Piece { bytes: number, data: Buffer, deflated: boolean }
+/** A part of the answer's JSON: the long lists are deflated until sent, since all of it waits for the end of the file. */
+type Piece = { bytes: number, deflated: false, data: Buffer } | { bytes: number, deflated: true, chunks: Buffer[] }
 
 const plain = (text: string): Piece => {
   const data = Buffer.from(text)
-  return { bytes: data.length, data, deflated: false }
+  return { bytes: data.length, deflated: false, data }
 }
 
 /**
@@ -63,20 +63,22 @@ export class CheckAnswer {
     return this.pieces.reduce((n, p) => n + p.bytes, 0)
   }
 
-  // Inflated one piece at a time as the socket takes them: a fraction of a millisecond each.
+  /** Inflated as the socket takes it. */
   stream (): Readable {
-    return Readable.from(inflated(this.pieces))
+    const { pieces } = this
+    return Readable.from((async function * () {
+      for (const p of pieces) {
+        if (!p.deflated) yield p.data
+        else yield * Readable.from(p.chunks).pipe(createInflateRaw())
+      }
+    })())
   }
 
   /** The whole answer as one object (the stored report of a command; tests). */
   toObject (): { data: CheckHead & { errors: CheckError[], plan: CheckPlanEntry[] } } {
-    const text = Buffer.concat([...inflated(this.pieces)]).toString('utf8')
+    const text = Buffer.concat(this.pieces.map((p) => p.deflated ? inflateRawSync(Buffer.concat(p.chunks)) : p.data)).toString('utf8')
     return JSON.parse(text) as ReturnType<CheckAnswer['toObject']>
   }
-}
-
-function * inflated (pieces: readonly Piece[]): Generator<Buffer> {
-  for (const p of pieces) yield p.deflated ? inflateRawSync(p.data) : p.data
 }
 
 /** §3.1 counter names differ from the CSV actions (READ in the SDK): create → add, delete → remove in user mode. */
@@ -93,8 +95,6 @@ const ZERO_COUNTERS: Record<Mode, string[]> = {
   rainbowvoice: ['upsert', 'delete', 'detach'],
 }
 
-const deflate = promisify(deflateRaw)
-
 /** Lines planned together: one snapshot lookup each, few enough to keep memory flat. */
 const PLAN_BATCH_LINES = 2000
 /**
@@ -103,7 +103,7 @@ const PLAN_BATCH_LINES = 2000
  * the lookups of a file of new users. Above it, every line is probed.
  */
 const LIVE_EMAILS_HELD = 200_000
-/** Serialised JSON gathered into one piece, deflated on its own. */
+/** Serialised JSON handed to the deflater at once. */
 const PIECE_CHARS = 256 * 1024
 
 /**
@@ -156,22 +156,29 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
     errorCount += validation.length + planErrors.length
   }
 
-  const parsed = await parseCsv(req.body, {
-    endpoint: req.endpoint,
-    delimiter: req.delimiter,
-    comment: req.comment,
-    budgetMs: req.budgetMs,
-    onRows: async (rows, errors, fileMode) => {
-      if (mode === undefined) {
-        mode = fileMode
-        actions = Object.fromEntries(ZERO_COUNTERS[fileMode].map((k) => [k, 0]))
-      }
-      for (const r of rows) pendingRows.push(r)
-      for (const e of errors) pendingErrors.push(e)
-      if (pendingRows.length >= PLAN_BATCH_LINES) await planPending()
-    },
-  })
-  await planPending()
+  let parsed: Awaited<ReturnType<typeof parseCsv>>
+  try {
+    parsed = await parseCsv(req.body, {
+      endpoint: req.endpoint,
+      delimiter: req.delimiter,
+      comment: req.comment,
+      budgetMs: req.budgetMs,
+      onRows: async (rows, errors, fileMode) => {
+        if (mode === undefined) {
+          mode = fileMode
+          actions = Object.fromEntries(ZERO_COUNTERS[fileMode].map((k) => [k, 0]))
+        }
+        for (const r of rows) pendingRows.push(r)
+        for (const e of errors) pendingErrors.push(e)
+        if (pendingRows.length >= PLAN_BATCH_LINES) await planPending()
+      },
+    })
+    await planPending()
+  } catch (err) {
+    errorsJson.discard()
+    planJson.discard()
+    throw err
+  }
 
   const head: CheckHead = {
     reqId: requestId(req.companyId, req.endpoint === 'synchronize' ? 'synchronize-check' : 'check', req.body),
@@ -183,7 +190,7 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
   }
   const open = JSON.stringify({ data: head }).slice(0, -2) // without the closing "}}"
   const answer = new CheckAnswer(head, errorCount, [
-    plain(`${open},"errors":[`), ...await errorsJson.finish(), plain('],"plan":['), ...await planJson.finish(), plain(']}}'),
+    plain(`${open},"errors":[`), await errorsJson.finish(), plain('],"plan":['), await planJson.finish(), plain(']}}'),
   ])
   if (req.command) await storeCommandCheck(db, req.companyId, req.command, errorCount === 0 ? 'success' : 'failure', answer.toObject().data)
   return answer
@@ -228,12 +235,21 @@ function mergeByLine (a: readonly LineError[], b: readonly LineError[]): LineErr
   return out
 }
 
-/** The elements of a JSON array, already serialised, gathered into pieces deflated off the main thread. */
+/**
+ * The elements of a JSON array, already serialised, deflated as they come by one zlib stream on
+ * the thread pool: one per list, since a zlib state per piece cost as much memory as the pieces.
+ */
 class JsonList {
-  private readonly pieces: Array<Promise<Piece>> = []
+  private readonly deflater = createDeflateRaw({ level: 1 })
+  private readonly chunks: Buffer[] = []
   private strings: string[] = []
   private chars = 0
+  private bytes = 0
   private empty = true
+
+  constructor () {
+    this.deflater.on('data', (chunk: Buffer) => this.chunks.push(chunk))
+  }
 
   add (json: string): void {
     this.strings.push(json)
@@ -241,18 +257,23 @@ class JsonList {
     if (this.chars >= PIECE_CHARS) this.flush()
   }
 
-  async finish (): Promise<Piece[]> {
+  async finish (): Promise<Piece> {
     this.flush()
-    return Promise.all(this.pieces)
+    this.deflater.end()
+    await finished(this.deflater)
+    return { bytes: this.bytes, deflated: true, chunks: this.chunks }
+  }
+
+  /** A refused file: the zlib state goes now, not when collected. */
+  discard (): void {
+    this.deflater.destroy()
   }
 
   private flush (): void {
     if (this.strings.length === 0) return
-    const raw = Buffer.from((this.empty ? '' : ',') + this.strings.join(','))
-    const piece = deflate(raw, { level: 1 }).then((data) => ({ bytes: raw.length, data, deflated: true }))
-    // Awaited only at the end of a file that parses: a refused file must not leave a rejection unhandled.
-    piece.catch(() => {})
-    this.pieces.push(piece)
+    const text = (this.empty ? '' : ',') + this.strings.join(',')
+    this.bytes += Buffer.byteLength(text)
+    this.deflater.write(text)
     this.empty = false
     this.strings = []
     this.chars = 0
