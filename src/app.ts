@@ -24,6 +24,8 @@ export interface AppDeps {
     RATE_LIMIT_MAX?: number
     RATE_LIMIT_WINDOW?: number
     MAX_CONCURRENT_CHECKS?: number
+    MAX_QUEUED_CHECKS?: number
+    CHECK_QUEUE_TIMEOUT?: number
     MAX_PENDING_IMPORTS?: number
   }
   /** Where accepted imports are announced; without one they wait in the database for a worker. */
@@ -66,6 +68,8 @@ export async function buildApp (deps: AppDeps) {
     rateLimitMax: deps.config.RATE_LIMIT_MAX ?? 1200,
     rateLimitWindowMs: (deps.config.RATE_LIMIT_WINDOW ?? 60) * 1000,
     maxConcurrentChecks: deps.config.MAX_CONCURRENT_CHECKS ?? 2,
+    maxQueuedChecks: deps.config.MAX_QUEUED_CHECKS ?? 500,
+    checkQueueTimeoutMs: (deps.config.CHECK_QUEUE_TIMEOUT ?? 60) * 1000,
     maxPendingImports: deps.config.MAX_PENDING_IMPORTS ?? 10,
   })
   await app.register(routes, {

@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify'
 import type { Db } from '../db/db.js'
 import { countPendingImports } from '../db/metrics-repository.js'
 import { Errors } from '../errors.js'
+import { SlotGate } from '../util/slot-gate.js'
 
 export interface LimitsOptions {
   db: Db
@@ -13,6 +14,9 @@ export interface LimitsOptions {
   rateLimitWindowMs: number
   /** Checks parsed and planned at once by this process; more are turned away with 503 at once. */
   maxConcurrentChecks: number
+  /** Checks that may wait for a slot, and for how long; beyond either: 503 at once. */
+  maxQueuedChecks: number
+  checkQueueTimeoutMs: number
   /** Imports a company may have accepted and not finished; the next one is a 429. */
   maxPendingImports: number
 }
@@ -42,19 +46,20 @@ export default fp<LimitsOptions>(async (app, opts) => {
     errorResponseBuilder: (_request, context) => Errors.tooManyRequests(`Rate limit of ${context.max} requests reached, retry in ${context.after}`),
   })
 
-  let checksInFlight = 0
+  // Waiting checks cost nothing (their bodies are not read yet); turning them all away at once would
+  // make busy clients retry in a loop that starves every other route of the event loop.
+  const gate = new SlotGate(opts.maxConcurrentChecks, opts.maxQueuedChecks, opts.checkQueueTimeoutMs)
   const released = Symbol('check slot released')
   type Slot = FastifyRequest & { [released]?: boolean }
   const release = async (request: Slot) => {
-    if (request[released] === false) { request[released] = true; checksInFlight-- }
+    if (request[released] === false) { request[released] = true; gate.release() }
   }
   app.addHook('onRequest', async (request: Slot, reply) => {
     if (request.method !== 'POST' || !CHECK.test(request.url)) return
-    if (checksInFlight >= opts.maxConcurrentChecks) {
-      reply.header('retry-after', '1')
-      throw Errors.busy(`${checksInFlight} checks are running; retry in a second`)
+    if (!await gate.acquire()) {
+      reply.header('retry-after', '5')
+      throw Errors.busy(`${gate.running} checks are running and ${gate.queued} waiting; retry in a few seconds`)
     }
-    checksInFlight++
     request[released] = false
   })
   app.addHook('onResponse', release)

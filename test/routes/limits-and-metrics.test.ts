@@ -61,25 +61,35 @@ describe('limits under load and metrics', () => {
     let app: TestApp
     let token: string
     beforeAll(async () => {
-      app = await buildTestApp(tdb.db, { MAX_CONCURRENT_CHECKS: 1, MAX_PENDING_IMPORTS: 1 })
+      app = await buildTestApp(tdb.db, { MAX_CONCURRENT_CHECKS: 1, MAX_QUEUED_CHECKS: 1, MAX_PENDING_IMPORTS: 1 })
       token = await login(app, world.adminA.email, PASSWORD)
     })
     afterAll(async () => { await app?.close() })
 
-    it('checks over the concurrency cap are turned away at once with 503 and Retry-After, the others answer', async () => {
+    it('one check runs, one waits for the slot, the rest are turned away at once with 503 and Retry-After', async () => {
       const body = userCsv(300, 'cap')
       const answers = await Promise.all(Array.from({ length: 4 }, () =>
         app.inject({ method: 'POST', url: `${MP}/users/imports/check`, headers: { ...bearer(token), ...CSV }, payload: body })))
       const statuses = answers.map((a) => a.statusCode).sort()
-      expect(statuses[0]).toBe(200)
-      expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0)
-      expect(statuses.every((s) => s === 200 || s === 503)).toBe(true)
+      expect(statuses).toEqual([200, 200, 503, 503])
       const busy = answers.find((a) => a.statusCode === 503)!
-      expect(busy.headers['retry-after']).toBe('1')
+      expect(busy.headers['retry-after']).toBe('5')
       expect(busy.json()).toMatchObject({ errorCode: 503, errorDetailsCode: 503001 })
       // The slot is released after each answer: a later check runs.
       const again = await app.inject({ method: 'POST', url: `${MP}/users/imports/check`, headers: { ...bearer(token), ...CSV }, payload: body })
       expect(again.statusCode).toBe(200)
+    })
+
+    it('with room in the queue every concurrent check waits its turn and answers', async () => {
+      const queued = await buildTestApp(tdb.db, { MAX_CONCURRENT_CHECKS: 1, MAX_QUEUED_CHECKS: 10 })
+      try {
+        const body = userCsv(200, 'queued')
+        const answers = await Promise.all(Array.from({ length: 5 }, () =>
+          queued.inject({ method: 'POST', url: `${MP}/users/imports/check`, headers: { ...bearer(token), ...CSV }, payload: body })))
+        expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200])
+      } finally {
+        await queued.close()
+      }
     })
 
     it('a company over its pending-import cap gets 429 naming the limit, and nothing is stored', async () => {
