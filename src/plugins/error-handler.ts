@@ -41,8 +41,16 @@ function toRainbowError (error: FastifyError): RainbowError | undefined {
     case 'FST_ERR_CTP_INVALID_JSON_BODY': return Errors.badJson(error.message)
   }
   if (error.validation) return Errors.badParameter(error.message)
+  if (isDatabaseUnavailable(error)) return Errors.unavailable('The database')
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return new RainbowError(error.statusCode, error.statusCode * 1000, error.message)
   }
   return undefined
+}
+
+/** Connection-level failures (refused, cut, shutting down, pool timeout): say 503 so clients retry, not 500. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006'])
+function isDatabaseUnavailable (error: { code?: string, message?: string }): boolean {
+  if (error.code && UNAVAILABLE_CODES.has(error.code)) return true
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(error.message ?? '')
 }
