@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { CONFIG_KEYS, ConfigError, loadConfig } from '../src/config.js'
 
 describe('config', () => {
   it('starts embedded with nothing configured', () => {
@@ -26,5 +27,12 @@ describe('config', () => {
     expect(message).toMatch(/JWT_SECRET: JWT_SECRET must be at least 32 characters/)
     expect(message).toMatch(/REQUIRE_APP_AUTH/)
     expect(loadConfig({ PORT: '', REQUIRE_APP_AUTH: 'true' })).toMatchObject({ PORT: 8080, REQUIRE_APP_AUTH: true })
+  })
+
+  it('the README documents every variable the schema reads', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 5))
+    const missing = CONFIG_KEYS.filter((k) => !table.includes('`' + k + '`'))
+    expect(missing).toEqual([])
   })
 })
