@@ -11,18 +11,26 @@ export interface PasswordHasher {
 }
 
 interface Task { password: string, resolve: (hash: string) => void, reject: (err: Error) => void, signal: AbortSignal | undefined }
-interface Slot { worker: Worker, task: Task | undefined }
+interface Slot { worker: Worker, tasks: Task[] }
+
+/**
+ * Passwords handed to a thread at once (about a second of work): the thread goes on hashing while the
+ * event loop is busy (PGlite runs its statements on it), instead of waiting for each next password.
+ */
+const BATCH = 64
 
 // The worker is plain CommonJS evaluated from a string, so the same code runs under tsx and from dist/.
 const WORKER_CODE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { hashSync } = require(workerData.argon2)
-parentPort.on('message', (password) => {
-  try { parentPort.postMessage({ hash: hashSync(password, workerData.options) }) } catch (err) { parentPort.postMessage({ error: String(err && err.message) }) }
+parentPort.on('message', (passwords) => {
+  for (const password of passwords) {
+    try { parentPort.postMessage({ hash: hashSync(password, workerData.options) }) } catch (err) { parentPort.postMessage({ error: String(err && err.message) }) }
+  }
 })`
 
 /**
- * `threads` worker threads, each hashing one password at a time with the synchronous binding: the
+ * `threads` worker threads, each hashing one password after the other with the synchronous binding: the
  * hashing concurrency is exactly `threads`, whatever UV_THREADPOOL_SIZE is, and never the event
  * loop. Sized below the core count so the HTTP side keeps a core (field notes: hashing on every core
  * starves the API). Idle threads are unref'd and do not keep the process alive.
@@ -35,17 +43,15 @@ export function createHashPool (threads: number): PasswordHasher {
 
   function spawn (): Slot {
     const worker = new Worker(WORKER_CODE, { eval: true, workerData: { argon2, options: ARGON2ID_OPTIONS } })
-    const slot: Slot = { worker, task: undefined }
+    const slot: Slot = { worker, tasks: [] }
     worker.on('message', (m: { hash?: string, error?: string }) => {
-      const task = slot.task
-      slot.task = undefined
+      const task = slot.tasks.shift()
       if (m.hash !== undefined) task?.resolve(m.hash)
       else task?.reject(new Error(`password hashing failed: ${m.error ?? 'unknown error'}`))
-      pump()
+      if (slot.tasks.length === 0) pump()
     })
     worker.on('error', (err) => {
-      slot.task?.reject(err)
-      slot.task = undefined
+      for (const t of slot.tasks.splice(0)) t.reject(err)
       slots.splice(slots.indexOf(slot), 1)
       pump()
     })
@@ -55,7 +61,7 @@ export function createHashPool (threads: number): PasswordHasher {
   }
 
   // One listener per signal, not per hash (an import queues a whole chunk under one signal): on
-  // abort its queued hashes are dropped at once; those a thread already runs complete.
+  // abort its queued hashes are dropped at once; those already handed to a thread complete.
   const watched = new WeakSet<AbortSignal>()
   function watch (signal: AbortSignal): void {
     if (watched.has(signal)) return
@@ -70,18 +76,18 @@ export function createHashPool (threads: number): PasswordHasher {
   function pump (): void {
     if (closed) return
     while (queue.length > 0) {
-      const slot = slots.find((s) => s.task === undefined) ?? (slots.length < threads ? spawn() : undefined)
+      const slot = slots.find((s) => s.tasks.length === 0) ?? (slots.length < threads ? spawn() : undefined)
       if (!slot) break
-      const task = queue.shift()!
-      if (task.signal?.aborted) {
-        task.reject(abortError(task.signal))
-        continue
+      const batch = queue.splice(0, Math.min(BATCH, Math.ceil(queue.length / threads)))
+      for (const task of batch) {
+        if (task.signal?.aborted) task.reject(abortError(task.signal))
+        else slot.tasks.push(task)
       }
-      slot.task = task
+      if (slot.tasks.length === 0) continue
       slot.worker.ref()
-      slot.worker.postMessage(task.password)
+      slot.worker.postMessage(slot.tasks.map((t) => t.password))
     }
-    for (const s of slots) if (s.task === undefined) s.worker.unref()
+    for (const s of slots) if (s.tasks.length === 0) s.worker.unref()
   }
 
   return {
@@ -100,7 +106,7 @@ export function createHashPool (threads: number): PasswordHasher {
       closed = true
       const closedError = new Error('the hashing pool is closed')
       for (const t of queue.splice(0)) t.reject(closedError)
-      for (const s of slots) s.task?.reject(closedError)
+      for (const s of slots) for (const t of s.tasks.splice(0)) t.reject(closedError)
       await Promise.all(slots.splice(0).map((s) => s.worker.terminate()))
     },
   }
