@@ -69,7 +69,8 @@ export class CheckAnswer {
     return Readable.from((async function * () {
       for (const p of pieces) {
         if (!p.deflated) yield p.data
-        else yield * Readable.from(p.chunks).pipe(createInflateRaw())
+        // Large output buffers: each is a round trip to the thread pool, and a turn of the event loop.
+        else yield * Readable.from(p.chunks).pipe(createInflateRaw({ chunkSize: 256 * 1024 }))
       }
     })())
   }
