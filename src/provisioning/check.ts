@@ -182,7 +182,7 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
   }
 
   const head: CheckHead = {
-    reqId: requestId(req.companyId, req.endpoint === 'synchronize' ? 'synchronize-check' : 'check', req.body),
+    reqId: await requestId(req.companyId, req.endpoint === 'synchronize' ? 'synchronize-check' : 'check', req.body),
     mode: parsed.mode,
     actions: mode === undefined ? Object.fromEntries(ZERO_COUNTERS[parsed.mode].map((k) => [k, 0])) : actions,
     columns: parsed.columns,

@@ -47,7 +47,7 @@ function conflict (reqId: string) {
  * error is a 400 and stores nothing; bad lines are stored and reported as failed lines.
  */
 export async function acceptImport (db: Db, req: ImportRequest): Promise<ImportSummary> {
-  const reqId = requestId(req.companyId, req.operation, req.body)
+  const reqId = await requestId(req.companyId, req.operation, req.body)
   if (await findImport(db, reqId)) throw conflict(reqId)
   const parsed = await parseCsv(req.body, { endpoint: req.operation, delimiter: req.delimiter, comment: req.comment })
   const firstError = new Map<number, LineError>()
