@@ -1,7 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import pino from 'pino'
+import { createLogger } from './logger.js'
 import { buildApp } from './app.js'
 import { openRuntime } from './bootstrap.js'
 import { ConfigError, loadConfig } from './config.js'
@@ -13,11 +13,9 @@ import { openProducerRedis, redisReadiness } from './jobs/redis.js'
 import { openImportRuntime } from './jobs/runtime.js'
 import { startOutboxRelay, xmppSettingsFromConfig } from './notifications/outbox-relay.js'
 
-const REDACT = ['req.headers.authorization', 'req.headers["x-rainbow-app-auth"]', 'req.headers.apikey', '*.password', '*.token']
-
 async function main (): Promise<void> {
   const config = loadConfig(process.env)
-  const logger = pino({ level: config.LOG_LEVEL, redact: { paths: REDACT, censor: '[redacted]' } })
+  const logger = createLogger({ level: config.LOG_LEVEL })
   const runtime = await openRuntime(config, logger, { migrate: config.MIGRATE_ON_START })
   const jwtSecret = runtime.jwtSecret
   const secretsKey = deriveSecretsKey(config.SECRETS_KEY ?? jwtSecret)

@@ -1,5 +1,5 @@
 import closeWithGrace from 'close-with-grace'
-import pino from 'pino'
+import { createLogger } from './logger.js'
 import { openRuntime } from './bootstrap.js'
 import { ConfigError, loadConfig } from './config.js'
 import { openImportRuntime, selectBackend } from './jobs/runtime.js'
@@ -11,7 +11,7 @@ import { startOutboxRelay, xmppSettingsFromConfig } from './notifications/outbox
  */
 async function main (): Promise<void> {
   const config = loadConfig(process.env)
-  const logger = pino({ level: config.LOG_LEVEL, redact: { paths: ['*.password', '*.token'], censor: '[redacted]' } })
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' })
   const backend = selectBackend(config)
   if (!backend) throw new ConfigError('npm run worker needs DATABASE_URL (and REDIS_URL for BullMQ on Redis); the embedded mode applies imports inside the server')
   const runtime = await openRuntime(config, logger, { migrate: config.MIGRATE_ON_START })
