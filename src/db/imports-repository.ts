@@ -92,8 +92,15 @@ export async function listPendingImportIds (q: Queryable): Promise<Array<{ reqId
 
 export async function nextUnappliedLines (q: Queryable, reqId: string, limit: number, afterSeq = -1): Promise<StoredLine[]> {
   return q.query<StoredLine>(
-    `SELECT seq, line_number AS "lineNumber", action, login_email AS "loginEmail", input FROM import_lines
-      WHERE req_id = $1 AND applied_at IS NULL AND seq > $3 ORDER BY seq LIMIT $2`, [reqId, limit, afterSeq])
+    `SELECT seq, line_number AS "lineNumber", action, login_email AS "loginEmail", input FROM import_lines l
+      WHERE req_id = $1 AND seq > $3 AND NOT EXISTS (SELECT 1 FROM import_line_results r WHERE r.req_id = l.req_id AND r.seq = l.seq)
+      ORDER BY seq LIMIT $2`, [reqId, limit, afterSeq])
+}
+
+/** Which of these lines already have a result (applied by another worker meanwhile). */
+export async function appliedSeqs (q: Queryable, reqId: string, fromSeq: number, toSeq: number): Promise<Set<number>> {
+  const rows = await q.query<{ seq: number }>('SELECT seq FROM import_line_results WHERE req_id = $1 AND seq BETWEEN $2 AND $3', [reqId, fromSeq, toSeq])
+  return new Set(rows.map((r) => r.seq))
 }
 
 /** Imports are applied in the order they were accepted within a company: is one still waiting before this one? */
@@ -105,14 +112,18 @@ export async function earlierPendingImport (q: Queryable, companyId: string, req
   return rows[0]?.reqId
 }
 
-/** Writes the chunk's results and forgets its passwords (kept only until the line is applied). */
-export async function recordLineOutcomes (q: Queryable, reqId: string, outcomes: readonly LineOutcome[]): Promise<void> {
+/**
+ * Writes the chunk's results and forgets its passwords (kept only until the line is applied). A
+ * result that exists already fails the insert: the caller's transaction then rolls back whole.
+ */
+export async function recordLineOutcomes (q: Queryable, reqId: string, outcomes: readonly LineOutcome[], withPassword: readonly number[]): Promise<void> {
   await q.query(
-    `UPDATE import_lines l SET status = t.st, user_id = t.u, error_code = t.c, error_msg = t.m, applied_at = now(),
-            input = l.input #- '{values,password}'
-       FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::text[]) AS t(s, st, u, c, m)
-      WHERE l.req_id = $1 AND l.seq = t.s AND l.applied_at IS NULL`,
+    `INSERT INTO import_line_results (req_id, seq, status, user_id, error_code, error_msg)
+     SELECT $1, * FROM unnest($2::int[], $3::text[], $4::bpchar[], $5::int[], $6::text[])`,
     [reqId, outcomes.map((o) => o.seq), outcomes.map((o) => o.status), outcomes.map((o) => o.userId), outcomes.map((o) => o.errorCode), outcomes.map((o) => o.errorMsg)])
+  if (withPassword.length > 0) {
+    await q.query('UPDATE import_lines SET input = input #- \'{values,password}\' WHERE req_id = $1 AND seq = ANY($2::int[])', [reqId, withPassword])
+  }
 }
 
 export async function advanceImport (q: Queryable, reqId: string, delta: { processed: number, succeeded: number, failed: number, warnings: number }): Promise<void> {
@@ -125,7 +136,9 @@ export async function finishImport (q: Queryable, reqId: string, status: 'Termin
   await q.query('UPDATE imports SET status = $2, error_msg = $3, end_time = now(), updated_at = now() WHERE req_id = $1 AND status = \'Pending\'', [reqId, status, errorMsg])
 }
 
+/** The import, its lines and their results (the caller's transaction keeps them together). */
 export async function deleteImport (q: Queryable, reqId: string): Promise<void> {
+  await q.query('DELETE FROM import_line_results WHERE req_id = $1', [reqId])
   await q.query('DELETE FROM imports WHERE req_id = $1', [reqId])
 }
 
@@ -144,7 +157,8 @@ export interface ReportLine {
 /** One page of the per-line report, in file order (keyset paging, so a large report streams). */
 export async function reportPage (q: Queryable, reqId: string, afterSeq: number, limit: number): Promise<ReportLine[]> {
   return q.query<ReportLine>(
-    `SELECT seq, line_number AS "lineNumber", action, login_email AS "loginEmail", status, user_id AS "userId",
-            error_code AS "errorCode", error_msg AS "errorMsg", CASE WHEN status = 'failed' THEN line END AS line
-       FROM import_lines WHERE req_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [reqId, afterSeq, limit])
+    `SELECT l.seq, l.line_number AS "lineNumber", l.action, l.login_email AS "loginEmail", r.status, r.user_id AS "userId",
+            r.error_code AS "errorCode", r.error_msg AS "errorMsg", CASE WHEN r.status = 'failed' THEN l.line END AS line
+       FROM import_lines l LEFT JOIN import_line_results r ON r.req_id = l.req_id AND r.seq = l.seq
+      WHERE l.req_id = $1 AND l.seq > $2 ORDER BY l.seq LIMIT $3`, [reqId, afterSeq, limit])
 }

@@ -56,7 +56,7 @@ export async function listPhoneNumbers (q: Queryable, systemId: string): Promise
 export async function findNumbersInvolved (q: Queryable, companyId: string, shortNumbers: readonly string[], holderIds: readonly string[]): Promise<PhoneNumberRow[]> {
   if (shortNumbers.length === 0 && holderIds.length === 0) return []
   return q.query<PhoneNumberRow>(
-    `${NUMBER_SELECT} WHERE (n.company_id = $1 AND n.short_number = ANY($2::text[])) OR n.user_id = ANY($3::text[])
+    `${NUMBER_SELECT} WHERE (n.company_id = $1 AND n.short_number = ANY($2::text[])) OR n.user_id = ANY($3::bpchar[])
       ORDER BY s.pbx_id, n.short_number`, [companyId, shortNumbers, holderIds])
 }
 

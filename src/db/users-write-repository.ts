@@ -101,3 +101,78 @@ export async function detachNumber (q: Queryable, numberId: string): Promise<boo
   const rows = await q.query('UPDATE phone_numbers SET user_id = NULL, attached_at = NULL, updated_at = now() WHERE id = $1 RETURNING id', [numberId])
   return rows.length === 1
 }
+
+// Batched writes: one statement per kind of change for many lines. The rows travel as one jsonb
+// array read with jsonb_populate_recordset, which types every value by the users table (text[],
+// jsonb, boolean) and stays one parameter whatever the chunk size.
+
+export interface NewProvisionedUser { id: string, companyId: string, loginEmail: string, passwordHash: string | null, jidIm: string, fields: WritableUserFields }
+export interface ProvisionedUserUpdate { id: string, fields: WritableUserFields, passwordHash: string | null }
+
+function storedRow (fields: WritableUserFields, extra: Record<string, unknown>): { row: Record<string, unknown>, columns: string[] } {
+  const row: Record<string, unknown> = { ...extra }
+  const columns: string[] = []
+  for (const [key, value] of Object.entries(fields)) {
+    const spec = COLUMNS[key as keyof WritableUserFields]
+    if (!spec || value === undefined) continue
+    row[spec.column] = value
+    columns.push(spec.column)
+  }
+  return { row, columns }
+}
+
+/** Rows grouped by the columns they set: a column left out keeps its default (insert) or its value (update). */
+function bySignature<T> (items: readonly T[], toRow: (item: T) => { row: Record<string, unknown>, columns: string[] }): Array<{ columns: string[], rows: Array<Record<string, unknown>> }> {
+  const groups = new Map<string, { columns: string[], rows: Array<Record<string, unknown>> }>()
+  for (const item of items) {
+    const { row, columns } = toRow(item)
+    const key = columns.join(',')
+    let group = groups.get(key)
+    if (!group) groups.set(key, group = { columns, rows: [] })
+    group.rows.push(row)
+  }
+  return [...groups.values()]
+}
+
+export async function insertProvisionedUsers (q: Queryable, users: readonly NewProvisionedUser[]): Promise<void> {
+  const groups = bySignature(users, (u) => storedRow(u.fields, { id: u.id, company_id: u.companyId, login_email: u.loginEmail, password_hash: u.passwordHash, jid_im: u.jidIm }))
+  for (const { columns, rows } of groups) {
+    const list = ['id', 'company_id', 'login_email', 'password_hash', 'jid_im', ...columns].join(', ')
+    await q.query(`INSERT INTO users (${list}) SELECT ${list} FROM jsonb_populate_recordset(NULL::users, $1::jsonb)`, [JSON.stringify(rows)])
+  }
+}
+
+/** Returns how many live users were updated (fewer than asked when some were deleted meanwhile). */
+export async function updateProvisionedUsers (q: Queryable, updates: readonly ProvisionedUserUpdate[]): Promise<number> {
+  let updated = 0
+  for (const { columns, rows } of bySignature(updates, (u) => storedRow(u.fields, { id: u.id, password_hash: u.passwordHash }))) {
+    const sets = [...columns.map((c) => `${c} = t.${c}`), 'password_hash = COALESCE(t.password_hash, u.password_hash)', 'updated_at = now()']
+    const done = await q.query(
+      `UPDATE users u SET ${sets.join(', ')} FROM jsonb_populate_recordset(NULL::users, $1::jsonb) t
+        WHERE u.id = t.id AND u.deleted_at IS NULL RETURNING u.id`, [JSON.stringify(rows)])
+    updated += done.length
+  }
+  return updated
+}
+
+export async function softDeleteUsers (q: Queryable, userIds: readonly string[]): Promise<number> {
+  if (userIds.length === 0) return 0
+  const rows = await q.query('UPDATE users SET deleted_at = now(), updated_at = now() WHERE id = ANY($1::bpchar[]) AND deleted_at IS NULL RETURNING id', [userIds])
+  return rows.length
+}
+
+export async function attachNumbers (q: Queryable, attachments: ReadonlyArray<{ numberId: string, userId: string, internalNumber: string | null, number: string | null }>): Promise<number> {
+  if (attachments.length === 0) return 0
+  const rows = await q.query(
+    `UPDATE phone_numbers p SET user_id = t.u, internal_number = t.i, number = t.n,
+       attached_at = CASE WHEN p.user_id IS DISTINCT FROM t.u THEN now() ELSE p.attached_at END, updated_at = now()
+     FROM unnest($1::bpchar[], $2::bpchar[], $3::text[], $4::text[]) AS t(id, u, i, n) WHERE p.id = t.id RETURNING p.id`,
+    [attachments.map((a) => a.numberId), attachments.map((a) => a.userId), attachments.map((a) => a.internalNumber), attachments.map((a) => a.number)])
+  return rows.length
+}
+
+export async function detachNumbers (q: Queryable, numberIds: readonly string[]): Promise<number> {
+  if (numberIds.length === 0) return 0
+  const rows = await q.query('UPDATE phone_numbers SET user_id = NULL, attached_at = NULL, updated_at = now() WHERE id = ANY($1::bpchar[]) RETURNING id', [numberIds])
+  return rows.length
+}

@@ -3,7 +3,7 @@ import type { CsvRow, LineError, Mode } from '../csv/types.js'
 import type { Db, Queryable } from '../db/db.js'
 import { upsertCommandReport } from '../db/commands-repository.js'
 import {
-  advanceImport, findImport, finishImport, lockImport, nextUnappliedLines, recordLineOutcomes, type ImportRow, type StoredLine,
+  advanceImport, appliedSeqs, findImport, finishImport, lockImport, nextUnappliedLines, recordLineOutcomes, type ImportRow, type StoredLine,
 } from '../db/imports-repository.js'
 import { enqueueCommandEnded } from '../db/outbox-repository.js'
 import { applyEntries } from '../provisioning/apply.js'
@@ -42,8 +42,6 @@ export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOp
   const hash = deps.hasher ? deps.hasher.hash : (password: string) => hashPassword(password)
   const stop = new AbortController()
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal
-  // The next chunk's lines are read before the current chunk's transaction (PGlite runs one
-  // statement at a time), and hashed while it runs.
   const load = async (afterSeq: number): Promise<Window> => {
     const lines = await nextUnappliedLines(deps.db, reqId, deps.chunkSize, afterSeq)
     const hashes = hashChunk(lines, hash, signal)
@@ -51,27 +49,38 @@ export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOp
     hashes.catch(() => {})
     return { lines, hashes, fromStart: afterSeq < 0 }
   }
-  let ahead: Window | undefined
+  // The next window is hashed while the current chunk's transaction runs. On PostgreSQL another
+  // connection reads it meanwhile too; PGlite would queue the read behind the transaction and the
+  // hashing with it, so there it is read first.
+  let ahead: Promise<Window> | undefined
+  const next = (afterSeq: number): Promise<Window> => {
+    const window = load(afterSeq)
+    // Awaited later: a failure must not count as unhandled while the transaction runs.
+    window.catch(() => {})
+    return window
+  }
   try {
     if ((await findImport(deps.db, reqId))?.status !== 'Pending') return
-    ahead = await load(-1)
+    ahead = next(-1)
     for (;;) {
-      const cur: Window = ahead
+      const cur: Window = await ahead
       // Every line up to the last chunk's end is applied; an empty window is re-read from the start
       // before the import is called finished.
       if (cur.lines.length === 0 && !cur.fromStart) {
-        ahead = await load(-1)
+        ahead = next(-1)
         continue
       }
       const hashes = await cur.hashes
       signal.throwIfAborted()
-      ahead = cur.lines.length > 0 ? await load(cur.lines.at(-1)!.seq) : undefined
+      ahead = cur.lines.length > 0 ? next(cur.lines.at(-1)!.seq) : undefined
+      if (deps.db.kind === 'pglite') await ahead
       const more = await deps.db.transaction(async (tx) => {
         await opts.guard?.(tx)
         const imp = await lockImport(tx, reqId)
         if (imp?.status !== 'Pending') return false
         // Another worker may have applied some of these lines meanwhile: apply only what is still due.
-        const due = (await nextUnappliedLines(tx, reqId, deps.chunkSize, (cur.lines[0]?.seq ?? 0) - 1)).filter((l) => hashes.has(l.seq))
+        const applied = cur.lines.length > 0 ? await appliedSeqs(tx, reqId, cur.lines[0]!.seq, cur.lines.at(-1)!.seq) : new Set<number>()
+        const due = cur.lines.filter((l) => !applied.has(l.seq))
         if (due.length > 0) await applyChunk(tx, deps, imp, due, hashes)
         const processed = imp.processed + due.length
         if (processed >= imp.total || (cur.lines.length === 0 && cur.fromStart)) {
@@ -84,7 +93,7 @@ export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOp
     }
   } finally {
     stop.abort(new Error('import run ended'))
-    await ahead?.hashes.catch(() => {})
+    await ahead?.then((w) => w.hashes).catch(() => {})
   }
 }
 
@@ -114,7 +123,8 @@ async function applyChunk (tx: Queryable, deps: ImportJobDeps, imp: ImportRow, d
     xmppDomain: deps.xmppDomain,
     passwordHash: (lineNumber) => hashes.get(seqByLine.get(lineNumber)!) ?? null,
   })
-  await recordLineOutcomes(tx, imp.reqId, results.map((r) => ({ ...r, seq: seqByLine.get(r.lineNumber)! })))
+  const withPassword = due.filter((l) => 'password' in ((l.input as StoredInput).values ?? {})).map((l) => l.seq)
+  await recordLineOutcomes(tx, imp.reqId, results.map((r) => ({ ...r, seq: seqByLine.get(r.lineNumber)! })), withPassword)
   await advanceImport(tx, imp.reqId, {
     processed: results.length,
     succeeded: results.filter((r) => r.status === 'success').length,

@@ -1,5 +1,8 @@
 import type { Queryable } from '../db/db.js'
-import { attachNumber, detachNumber, insertProvisionedUser, softDeleteUser, updateProvisionedUser } from '../db/users-write-repository.js'
+import {
+  attachNumber, attachNumbers, detachNumber, detachNumbers, insertProvisionedUser, insertProvisionedUsers, softDeleteUser, softDeleteUsers,
+  updateProvisionedUser, updateProvisionedUsers,
+} from '../db/users-write-repository.js'
 import { PlanCodes } from './codes.js'
 import type { Op, PlanEntry } from './plan.js'
 
@@ -23,30 +26,105 @@ class OpFailed extends Error {
 }
 
 /**
- * Applies planned lines inside the caller's transaction. Each line runs under its own savepoint: a
- * line that fails (the database changed since planning) is rolled back alone and reported, the
- * others stand.
+ * Applies planned lines inside the caller's transaction, in file order as far as anyone can tell.
+ * Consecutive lines that touch different users, e-mails and numbers are applied together, one
+ * statement per kind of change, under one savepoint: their order among themselves cannot matter.
+ * When such a batch fails or changes fewer rows than planned (the database changed since planning),
+ * it is rolled back and its lines are applied one by one, each under its own savepoint, so that
+ * only the line that cannot be applied fails.
  */
 export async function applyEntries (tx: Queryable, entries: readonly PlanEntry[], ctx: ApplyContext): Promise<LineResult[]> {
-  const results: LineResult[] = []
-  for (const entry of entries) {
-    const base = { lineNumber: entry.lineNumber, userId: entry.userId ?? userOf(entry.ops) }
+  const results: LineResult[] = new Array<LineResult>(entries.length)
+  let batch: number[] = []
+  const touched = new Set<string>()
+  const flush = async () => {
+    const done = await applyBatch(tx, batch.map((i) => entries[i]!), ctx)
+    batch.forEach((i, k) => { results[i] = done[k]! })
+    batch = []
+    touched.clear()
+  }
+  for (const [i, entry] of entries.entries()) {
     if (entry.status !== 'success' || entry.ops.length === 0) {
-      results.push({ ...base, status: entry.status, errorCode: entry.errorCode ?? null, errorMsg: entry.errorMsg ?? null })
+      results[i] = { lineNumber: entry.lineNumber, userId: entry.userId ?? null, status: entry.status, errorCode: entry.errorCode ?? null, errorMsg: entry.errorMsg ?? null }
       continue
     }
-    await tx.query('SAVEPOINT line')
+    const keys = entityKeys(entry)
+    if (keys.some((k) => touched.has(k))) await flush()
+    batch.push(i)
+    for (const k of keys) touched.add(k)
+  }
+  if (batch.length > 0) await flush()
+  return results
+}
+
+function entityKeys (entry: PlanEntry): string[] {
+  const keys = [`e:${entry.loginEmail.toLowerCase()}`]
+  for (const op of entry.ops) {
+    if ('userId' in op) keys.push(`u:${op.userId}`)
+    if ('numberId' in op) keys.push(`n:${op.numberId}`)
+    if (op.kind === 'createUser') keys.push(`e:${op.loginEmail.toLowerCase()}`)
+  }
+  return keys
+}
+
+const succeeded = (entry: PlanEntry): LineResult => ({ lineNumber: entry.lineNumber, userId: entry.userId ?? userOf(entry.ops), status: 'success', errorCode: null, errorMsg: null })
+
+async function applyBatch (tx: Queryable, batch: readonly PlanEntry[], ctx: ApplyContext): Promise<LineResult[]> {
+  if (batch.length > 1) {
+    await tx.query('SAVEPOINT batch')
+    let applied = false
     try {
-      for (const op of entry.ops) await applyOp(tx, op, entry.lineNumber, ctx)
-      await tx.query('RELEASE SAVEPOINT line')
-      results.push({ ...base, status: 'success', errorCode: null, errorMsg: null })
-    } catch (err) {
-      await tx.query('ROLLBACK TO SAVEPOINT line')
-      const failure = err instanceof OpFailed ? err : new OpFailed(PlanCodes.applyFailed, 'the line could not be applied; the database refused the change')
-      results.push({ ...base, status: 'failed', errorCode: failure.code, errorMsg: failure.message })
+      applied = await applyTogether(tx, batch, ctx)
+    } catch {
+      // Any refusal sends the batch down the per-line path, which names the line.
+    }
+    await tx.query(applied ? 'RELEASE SAVEPOINT batch' : 'ROLLBACK TO SAVEPOINT batch')
+    if (applied) return batch.map(succeeded)
+    await tx.query('RELEASE SAVEPOINT batch')
+  }
+  const results: LineResult[] = []
+  for (const entry of batch) results.push(await applyLine(tx, entry, ctx))
+  return results
+}
+
+/** One statement per kind of change; false when any of them changed fewer rows than planned. */
+async function applyTogether (tx: Queryable, batch: readonly PlanEntry[], ctx: ApplyContext): Promise<boolean> {
+  const creates: Parameters<typeof insertProvisionedUsers>[1][number][] = []
+  const updates: Parameters<typeof updateProvisionedUsers>[1][number][] = []
+  const deletes: string[] = []
+  const detaches: string[] = []
+  const attaches: Parameters<typeof attachNumbers>[1][number][] = []
+  for (const entry of batch) {
+    for (const op of entry.ops) {
+      switch (op.kind) {
+        case 'createUser': creates.push(newUser(op, entry.lineNumber, ctx)); break
+        case 'updateUser': updates.push({ id: op.userId, fields: op.fields, passwordHash: op.password ? ctx.passwordHash(entry.lineNumber) : null }); break
+        case 'deleteUser': deletes.push(op.userId); break
+        case 'detach': detaches.push(op.numberId); break
+        case 'attach': attaches.push(op)
+      }
     }
   }
-  return results
+  // Creates before attaches (a number references its user), detaches before attaches (force_attach
+  // frees the number it takes within the same line).
+  if (creates.length > 0) await insertProvisionedUsers(tx, creates)
+  if (updates.length > 0 && await updateProvisionedUsers(tx, updates) !== updates.length) return false
+  if (await softDeleteUsers(tx, deletes) !== deletes.length) return false
+  if (await detachNumbers(tx, detaches) !== detaches.length) return false
+  return await attachNumbers(tx, attaches) === attaches.length
+}
+
+async function applyLine (tx: Queryable, entry: PlanEntry, ctx: ApplyContext): Promise<LineResult> {
+  await tx.query('SAVEPOINT line')
+  try {
+    for (const op of entry.ops) await applyOp(tx, op, entry.lineNumber, ctx)
+    await tx.query('RELEASE SAVEPOINT line')
+    return succeeded(entry)
+  } catch (err) {
+    await tx.query('ROLLBACK TO SAVEPOINT line')
+    const failure = err instanceof OpFailed ? err : new OpFailed(PlanCodes.applyFailed, 'the line could not be applied; the database refused the change')
+    return { lineNumber: entry.lineNumber, userId: entry.userId ?? userOf(entry.ops), status: 'failed', errorCode: failure.code, errorMsg: failure.message }
+  }
 }
 
 function userOf (ops: readonly Op[]): string | null {
@@ -54,17 +132,21 @@ function userOf (ops: readonly Op[]): string | null {
   return null
 }
 
+function newUser (op: Extract<Op, { kind: 'createUser' }>, lineNumber: number, ctx: ApplyContext) {
+  return {
+    id: op.userId,
+    companyId: ctx.companyId,
+    loginEmail: op.loginEmail,
+    passwordHash: op.password ? ctx.passwordHash(lineNumber) : null,
+    jidIm: `${op.userId}@${ctx.xmppDomain}`,
+    fields: op.fields,
+  }
+}
+
 async function applyOp (tx: Queryable, op: Op, lineNumber: number, ctx: ApplyContext): Promise<void> {
   switch (op.kind) {
     case 'createUser':
-      await insertProvisionedUser(tx, {
-        id: op.userId,
-        companyId: ctx.companyId,
-        loginEmail: op.loginEmail,
-        passwordHash: op.password ? ctx.passwordHash(lineNumber) : null,
-        jidIm: `${op.userId}@${ctx.xmppDomain}`,
-        fields: op.fields,
-      })
+      await insertProvisionedUser(tx, newUser(op, lineNumber, ctx))
       return
     case 'updateUser':
       if (!await updateProvisionedUser(tx, op.userId, op.fields, op.password ? ctx.passwordHash(lineNumber) : null)) {

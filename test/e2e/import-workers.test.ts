@@ -98,7 +98,7 @@ describe.runIf(backends.length > 0).each(backends)('import workers on %s', (back
     for (const f of [a1, a2, b1]) await expectAppliedOnce(tdb.db, f.reqId, f.emails)
 
     const spans = await tdb.db.query<{ reqId: string, first: Date, last: Date }>(
-      'SELECT req_id AS "reqId", min(applied_at) AS first, max(applied_at) AS last FROM import_lines WHERE req_id = ANY($1::text[]) GROUP BY req_id',
+      'SELECT req_id AS "reqId", min(applied_at) AS first, max(applied_at) AS last FROM import_line_results WHERE req_id = ANY($1::text[]) GROUP BY req_id',
       [[a1.reqId, a2.reqId, b1.reqId]])
     const span = (reqId: string) => spans.find((s) => s.reqId === reqId)!
     // Accepted first, applied first, no overlap within company A.

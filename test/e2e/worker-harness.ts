@@ -105,8 +105,8 @@ export async function expectAppliedOnce (db: Db, reqId: string, emails: string[]
   expect({ processed: imp.processed, succeeded: imp.succeeded, failed: imp.failed, warnings: imp.warnings, total: imp.total })
     .toEqual({ processed: emails.length, succeeded: emails.length, failed: 0, warnings: 0, total: emails.length })
   const lines = await db.query<{ seq: number, status: string, userId: string, applied: boolean, hasPassword: boolean }>(
-    `SELECT seq, status, user_id AS "userId", applied_at IS NOT NULL AS applied, input #> '{values,password}' IS NOT NULL AS "hasPassword"
-       FROM import_lines WHERE req_id = $1 ORDER BY seq`, [reqId])
+    `SELECT l.seq, r.status, r.user_id AS "userId", r.applied_at IS NOT NULL AS applied, l.input #> '{values,password}' IS NOT NULL AS "hasPassword"
+       FROM import_lines l LEFT JOIN import_line_results r ON r.req_id = l.req_id AND r.seq = l.seq WHERE l.req_id = $1 ORDER BY l.seq`, [reqId])
   expect(lines).toHaveLength(emails.length)
   expect(lines.filter((l) => !(l.status === 'success' && l.applied && l.userId && !l.hasPassword))).toEqual([])
   const users = await db.query<{ email: string, ids: string[] }>(

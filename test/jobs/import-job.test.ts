@@ -99,7 +99,7 @@ describe.each(dbKinds())('import job: chunks and exactly-once on %s', (kind) => 
     return { reqId: summary.reqId, emails, passwords, allPasswords: [...passwords.values(), `Pw5!${t}Zz`] }
   }
 
-  const linesOf = (reqId: string) => tdb.db.query<LineRow>('SELECT seq, line_number, status, user_id, error_code, applied_at, input FROM import_lines WHERE req_id = $1 ORDER BY seq', [reqId])
+  const linesOf = (reqId: string) => tdb.db.query<LineRow>('SELECT l.seq, l.line_number, r.status, r.user_id, r.error_code, r.applied_at, l.input FROM import_lines l LEFT JOIN import_line_results r ON r.req_id = l.req_id AND r.seq = l.seq WHERE l.req_id = $1 ORDER BY l.seq', [reqId])
   const usersNamed = (email: string) => tdb.db.query<{ id: string, password_hash: string | null, deleted_at: Date | null }>('SELECT id, password_hash, deleted_at FROM users WHERE login_email = $1', [email])
 
   /** Everything that must hold once the import has ended, however many crashes it went through. */

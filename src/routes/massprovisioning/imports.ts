@@ -106,7 +106,7 @@ const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }>
     }, async (request) => {
       const imp = await visibleImport(request.auth!.user, request.params.reqId)
       if (imp.status === 'Pending') throw Errors.conflict(`Import ${imp.reqId} is still running; delete its report once it has ended`)
-      await deleteImport(opts.db, imp.reqId)
+      await opts.db.transaction((tx) => deleteImport(tx, imp.reqId))
       return { data: { reqId: imp.reqId, status: 'deleted' } }
     })
   })

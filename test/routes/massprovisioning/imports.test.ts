@@ -421,6 +421,7 @@ describe.each(dbKinds())('import routes with the in-process job on %s', (kind) =
     expect((await getDetails(first.summary.reqId)).statusCode).toBe(404)
     expect((await deleteReport(first.summary.reqId)).statusCode).toBe(404)
     expect(await tdb.db.query('SELECT count(*)::int AS n FROM import_lines WHERE req_id = $1', [first.summary.reqId])).toEqual([{ n: 0 }])
+    expect(await tdb.db.query('SELECT count(*)::int AS n FROM import_line_results WHERE req_id = $1', [first.summary.reqId])).toEqual([{ n: 0 }])
 
     // Applied again: the user now exists, so the create is refused this time.
     const third = await run('/users/imports', body)
