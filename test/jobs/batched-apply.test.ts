@@ -1,0 +1,169 @@
+import pino from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseCsv } from '../../src/csv/parse.js'
+import type { Db, Queryable } from '../../src/db/db.js'
+import { reportPage } from '../../src/db/imports-repository.js'
+import { listPbxs } from '../../src/db/pbx-repository.js'
+import { softDeleteUser } from '../../src/db/users-write-repository.js'
+import { runImport } from '../../src/jobs/import-job.js'
+import { applyEntries } from '../../src/provisioning/apply.js'
+import { acceptImport } from '../../src/provisioning/intake.js'
+import { planRows } from '../../src/provisioning/plan.js'
+import { loadSnapshot } from '../../src/provisioning/snapshot.js'
+import { newId } from '../../src/util/ids.js'
+import { dbKinds, openTestDb, type TestDb } from '../helpers/databases.js'
+import { createWorld, type World } from '../helpers/fixtures.js'
+import { addUser, holdNumber } from './helpers/import-app.js'
+
+// Lines of one chunk are applied in batches (one statement per kind of change); the result must be
+// the one a line-by-line apply gives, whatever the lines do to each other, and a batch the database
+// refuses must fail only the line that cannot be applied.
+
+const logger = pino({ level: 'silent' })
+
+/** The same database, counting the statements that start with each of these words. */
+function counting (db: Db, seen: Map<string, number>): Db {
+  const wrap = (q: Queryable): Queryable => ({
+    query: (sql, params) => {
+      const word = sql.trimStart().split(/\s+/, 2).join(' ')
+      seen.set(word, (seen.get(word) ?? 0) + 1)
+      return q.query(sql, params)
+    },
+    exec: (sql) => q.exec(sql),
+  })
+  return { ...db, kind: db.kind, query: wrap(db).query, transaction: (fn) => db.transaction((tx) => fn(wrap(tx))), exclusive: db.exclusive, ping: db.ping, close: db.close }
+}
+
+describe.each(dbKinds())('batched apply on %s', (kind) => {
+  let tdb: TestDb
+  let world: World
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind)
+    world = await createWorld(tdb.db)
+  })
+  afterAll(async () => {
+    await tdb?.close()
+  })
+
+  /**
+   * Lines that touch each other's numbers within one chunk (a file names each user once): a number
+   * taken from the user created a line before, a number freed by a delete and taken two lines later,
+   * a number taken from a user the chunk also updates. y1 holds base+1, y2 base+2 beforehand.
+   */
+  async function entangledFile (companyId: string, tag: string, base: number): Promise<string> {
+    const e = (k: string) => `${k}-${tag}@example.com`
+    const y1 = await addUser(tdb.db, companyId, e('y1'), { firstName: 'Y1' })
+    const y2 = await addUser(tdb.db, companyId, e('y2'), { firstName: 'Y2' })
+    await addUser(tdb.db, companyId, e('y3'), { firstName: 'Y3', jobTitle: 'Old' })
+    const pbxId = (await listPbxs(tdb.db, companyId))[0]!.pbxId
+    await holdNumber(tdb.db, y1, pbxId, String(base + 1))
+    await holdNumber(tdb.db, y2, pbxId, String(base + 2))
+    return [
+      '__action__;loginEmail;firstName;jobTitle;pbxShortNumber',
+      `upsert;${e('x1')};One;;${base}`, // 2: created, takes base
+      `upsert;${e('x2')};Two;;${base}`, // 3: created, takes base from x1
+      `upsert;${e('y1')};;Eng;`, // 4: y1 updated, keeps base+1
+      `delete;${e('y2')};;;`, // 5: frees base+2, y2 deleted
+      `upsert;${e('x3')};Three;Ops;${base + 2}`, // 6: created, takes base+2
+      `delete;${e('ghost')};;;`, // 7: 3101
+      `sync;${e('y3')};Yves;;`, // 8: jobTitle cleared
+      `upsert;${e('x4')};Four;;${base + 1}`, // 9: created, takes base+1 from y1
+    ].join('\n') + '\n'
+  }
+
+  async function importFile (db: Db, companyId: string, adminId: string, body: string, chunkSize: number) {
+    const summary = await acceptImport(db, {
+      companyId,
+      operation: 'synchronize',
+      body: Buffer.from(body),
+      label: null,
+      noemails: true,
+      nostrict: false,
+      requester: { id: adminId, displayName: 'admin', jid: '' },
+    })
+    await runImport({ db, logger, xmppDomain: 'localhost', chunkSize }, summary.reqId)
+    const report = await reportPage(tdb.db, summary.reqId, -1, 1000)
+    return report.map((l) => ({ lineNumber: l.lineNumber, status: l.status, errorCode: l.errorCode }))
+  }
+
+  /** Users of the file (live and deleted) and the numbers they hold, by e-mail prefix. */
+  async function stateOf (companyId: string, tag: string) {
+    const users = await tdb.db.query<{ who: string, firstName: string | null, jobTitle: string | null, live: boolean, numbers: string[] }>(
+      `SELECT split_part(u.login_email, '-', 1) AS who, u.first_name AS "firstName", u.job_title AS "jobTitle", u.deleted_at IS NULL AS live,
+              coalesce(array_agg(n.short_number ORDER BY n.short_number) FILTER (WHERE n.id IS NOT NULL), '{}') AS numbers
+         FROM users u LEFT JOIN phone_numbers n ON n.user_id = u.id
+        WHERE u.company_id = $1 AND u.login_email LIKE $2
+        GROUP BY u.id ORDER BY who, live, u.created_at`, [companyId, `%-${tag}@example.com`])
+    return users
+  }
+
+  const shortOffsets = (users: Awaited<ReturnType<typeof stateOf>>, base: number) =>
+    users.map((u) => ({ ...u, numbers: u.numbers.map((n) => Number(n) - base) }))
+
+  it('one chunk applied in batches ends exactly as a line-by-line apply, and reports the same lines', async () => {
+    const tag = newId().slice(-8)
+    const batchedFile = await entangledFile(world.companyA, `${tag}a`, 2000)
+    const oneByOneFile = await entangledFile(world.companyB, `${tag}b`, 3000)
+    const statements = new Map<string, number>()
+    const batched = await importFile(counting(tdb.db, statements), world.companyA, world.adminA.id, batchedFile, 100)
+    const oneByOne = await importFile(tdb.db, world.companyB, world.adminB.id, oneByOneFile, 1)
+
+    const a = shortOffsets(await stateOf(world.companyA, `${tag}a`), 2000)
+    const b = shortOffsets(await stateOf(world.companyB, `${tag}b`), 3000)
+    expect(a).toEqual(b)
+    expect(a).toEqual([
+      { who: 'x1', firstName: 'One', jobTitle: null, live: true, numbers: [] },
+      { who: 'x2', firstName: 'Two', jobTitle: null, live: true, numbers: [0] },
+      { who: 'x3', firstName: 'Three', jobTitle: 'Ops', live: true, numbers: [2] },
+      { who: 'x4', firstName: 'Four', jobTitle: null, live: true, numbers: [1] },
+      { who: 'y1', firstName: 'Y1', jobTitle: 'Eng', live: true, numbers: [] },
+      { who: 'y2', firstName: 'Y2', jobTitle: null, live: false, numbers: [] },
+      { who: 'y3', firstName: 'Yves', jobTitle: null, live: true, numbers: [] },
+    ])
+    expect(batched).toEqual(oneByOne)
+    expect(batched).toHaveLength(8)
+    expect(batched.filter((l) => l.status !== 'success')).toEqual([{ lineNumber: 7, status: 'failed', errorCode: 3101 }])
+    // Batches, not lines: the seven applicable lines took fewer savepoints than lines (a batch of one
+    // line takes the line's own).
+    const savepoints = (statements.get('SAVEPOINT batch') ?? 0) + (statements.get('SAVEPOINT line') ?? 0)
+    expect(statements.get('SAVEPOINT batch')).toBeGreaterThan(0)
+    expect(savepoints).toBeLessThan(7)
+  })
+
+  async function planned (companyId: string, csv: string) {
+    const parsed = await parseCsv(csv, { endpoint: 'import' })
+    const snapshot = await loadSnapshot(tdb.db, companyId, parsed.rows)
+    return planRows(parsed.rows, parsed.errors, snapshot, { companyId, nostrict: false, mode: 'user' })
+  }
+
+  const ctx = { companyId: '', xmppDomain: 'localhost', passwordHash: () => null }
+
+  it('a user deleted between planning and applying fails its line (3101) alone; the batch around it is applied', async () => {
+    const tag = newId().slice(-8)
+    const e = (k: string) => `${k}-${tag}@example.com`
+    const ids = [await addUser(tdb.db, world.companyA, e('a')), await addUser(tdb.db, world.companyA, e('b')), await addUser(tdb.db, world.companyA, e('c'))]
+    const entries = await planned(world.companyA, `__action__;loginEmail;firstName\nupdate;${e('a')};A2\nupdate;${e('b')};B2\nupdate;${e('c')};C2\n`)
+    expect(entries.map((x) => x.outcome)).toEqual(['update', 'update', 'update'])
+    await softDeleteUser(tdb.db, ids[1]!)
+
+    const results = await tdb.db.transaction((tx) => applyEntries(tx, entries, { ...ctx, companyId: world.companyA }))
+    expect(results.map((r) => [r.lineNumber, r.status, r.errorCode])).toEqual([[2, 'success', null], [3, 'failed', 3101], [4, 'success', null]])
+    const names = await tdb.db.query<{ id: string, firstName: string | null }>('SELECT id, first_name AS "firstName" FROM users WHERE id = ANY($1::bpchar[]) ORDER BY login_email', [ids])
+    expect(names.map((n) => n.firstName)).toEqual(['A2', null, 'C2'])
+  })
+
+  it('an e-mail taken by another company between planning and applying fails that create alone; the others are created', async () => {
+    const tag = newId().slice(-8)
+    const e = (k: string) => `${k}-${tag}@example.com`
+    const entries = await planned(world.companyA, `__action__;loginEmail;firstName\ncreate;${e('p')};P\ncreate;${e('q')};Q\ncreate;${e('r')};R\n`)
+    expect(entries.map((x) => x.outcome)).toEqual(['create', 'create', 'create'])
+    await addUser(tdb.db, world.companyB, e('q'))
+
+    const results = await tdb.db.transaction((tx) => applyEntries(tx, entries, { ...ctx, companyId: world.companyA }))
+    expect(results.map((r) => [r.lineNumber, r.status, r.errorCode])).toEqual([[2, 'success', null], [3, 'failed', 3199], [4, 'success', null]])
+    const live = await tdb.db.query<{ who: string, companyId: string }>(
+      'SELECT split_part(login_email, \'-\', 1) AS who, company_id AS "companyId" FROM users WHERE login_email LIKE $1 AND deleted_at IS NULL ORDER BY who', [`%-${tag}@example.com`])
+    expect(live).toEqual([{ who: 'p', companyId: world.companyA }, { who: 'q', companyId: world.companyB }, { who: 'r', companyId: world.companyA }])
+  })
+})
