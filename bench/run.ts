@@ -7,7 +7,7 @@ import { runCheckBench } from './check.js'
 import { runImportBench } from './import.js'
 import { runLoadBench } from './load.js'
 
-const USAGE = 'usage: npm run bench -- <check|import> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded]'
+const USAGE = 'usage: npm run bench -- <check|import> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded] [--updates-only]'
 
 type Bench = (args: string[]) => Promise<void>
 
@@ -39,6 +39,7 @@ const BENCHES: Record<string, Bench> = {
   import: (args) => runImportBench({
     lines: intArg(args, 'lines', 20_000),
     modes: (stringArg(args, 'modes') ?? 'postgres,embedded').split(',') as Array<'postgres' | 'embedded'>,
+    updatesOnly: args.includes('--updates-only'),
   }),
   load: (args) => runLoadBench({
     seconds: intArg(args, 'seconds', 30),
