@@ -15,7 +15,7 @@ const workerRows: VitestRowSpec[] = [
   ...perQueue((queue, name) => ({
     id: `worker-kill-${queue}`,
     kind: 'Fault',
-    tried: `kill -9 of the worker half-way through an import, then a new worker (${name})`,
+    tried: `kill -9 of the worker as soon as its import has applied lines (chunks of 25), then a new worker (${name})`,
     files: [WORKERS],
     pattern: `on bullmq-${queue} kill -9`,
     figures: (t) => `${fig(total(t, 'processedAtKill'))} lines applied before the kill; ${applied(t)}; done ${secs(most(t, 'recoveryMs'))} after the kill`,
@@ -23,7 +23,7 @@ const workerRows: VitestRowSpec[] = [
   ...perQueue((queue, name) => ({
     id: `worker-sigterm-${queue}`,
     kind: 'Fault',
-    tried: `SIGTERM to the worker mid-import (SHUTDOWN_TIMEOUT 5 s), then a new worker (${name})`,
+    tried: `SIGTERM to the worker as soon as its import has applied lines (SHUTDOWN_TIMEOUT 5 s), then a new worker (${name})`,
     files: [WORKERS],
     pattern: `on bullmq-${queue} SIGTERM`,
     figures: (t) => `exited with code ${fig(most(t, 'exitCode'))} ${fig(most(t, 'exitMs'))} ms after the signal, at line ${fig(most(t, 'processedAtExit'))}; ${applied(t)}`,
@@ -39,7 +39,7 @@ const workerRows: VitestRowSpec[] = [
   ...perQueue((queue, name) => ({
     id: `pg-kill-${queue}`,
     kind: 'Fault',
-    tried: `the worker's PostgreSQL connections terminated (pg_terminate_backend) mid-import (${name})`,
+    tried: `the worker's PostgreSQL connections terminated (pg_terminate_backend) once its import has applied lines (${name})`,
     files: [OUTAGES],
     pattern: `PostgreSQL connections.*bullmq-${queue}`,
     figures: (t) => `${fig(total(t, 'backendsTerminated'))} connections terminated; ${applied(t)}; done ${secs(most(t, 'recoveryMs'))} later, ${fig(total(t, 'workerRestarts'))} worker restarts`,
@@ -51,7 +51,7 @@ const faultRows: VitestRowSpec[] = [
   {
     id: 'redis-restart',
     kind: 'Fault',
-    tried: 'Redis (BullMQ\'s) shut down and restarted empty mid-import, a second import enqueued after; the worker must stay up',
+    tried: 'Redis (BullMQ\'s) shut down and restarted empty once an import has applied lines, a second import enqueued after; the worker must stay up',
     files: [OUTAGES],
     pattern: 'Redis restarted empty',
     figures: (t) => `Redis down ${secs(most(t, 'redisDownMs'))}, ${fig(total(t, 'processedAtStop'))} lines applied before; ${fig(total(t, 'imports'))} imports, ${applied(t)}; ` +
@@ -60,7 +60,7 @@ const faultRows: VitestRowSpec[] = [
   {
     id: 'embedded-kill',
     kind: 'Fault',
-    tried: 'kill -9 of the embedded server (PGlite, in-process queue) mid-import, restart on the same DATA_DIR',
+    tried: 'kill -9 of the embedded server (PGlite, in-process queue) as soon as its import has applied lines (chunks of 50), restart on the same DATA_DIR',
     files: ['test/e2e/import-resume.test.ts'],
     figures: (t) => `${fig(total(t, 'processedAtKill'))} lines applied before the kill; answering again ${secs(most(t, 'restartMs'))} after the kill, done after ${secs(most(t, 'recoveryMs'))}; ` +
       `${fig(total(t, 'appliedOnce'))}/${fig(total(t, 'lines'))} lines applied exactly once, ${fig(total(t, 'duplicates'))} duplicate users`,
@@ -87,14 +87,14 @@ const faultRows: VitestRowSpec[] = [
 ]
 
 /** Bad-input classes: one test per class of input, grouped by the describe blocks under the file's. */
-const csvRow = (id: string, file: string, tried: string): VitestRowSpec => ({
+const csvRow = (id: string, file: string, tried: string, noun = 'input classes'): VitestRowSpec => ({
   id,
   kind: 'Bad input',
   tried,
   files: [`test/csv/${file}`],
   figures: (t) => {
     const groups = new Set(t.map((x) => x.suite)).size
-    return `${t.length} input classes${groups > 1 ? ` in ${groups} groups` : ''}`
+    return `${t.length} ${noun}${groups > 1 ? ` in ${groups} groups` : ''}`
   },
 })
 
@@ -104,7 +104,7 @@ const inputRows: VitestRowSpec[] = [
   csvRow('csv-decode', 'decode.test.ts', 'encodings: BOMs, UTF-16 LE/BE, invalid or truncated UTF-8, UTF-32, unpaired surrogates'),
   csvRow('csv-dialect', 'dialect.test.ts', 'delimiters detected or forced, unusable delimiter and comment parameters'),
   csvRow('csv-comments', 'comments.test.ts', 'comments, blank lines, CR/CRLF, RFC 4180 quoting, quoted line breaks'),
-  csvRow('csv-parse', 'parse.test.ts', 'real files verbatim (the 2018 user template, the SDK Rainbow Voice sample), modes, passwords blanked on shifted lines, formula-like cells'),
+  csvRow('csv-parse', 'parse.test.ts', 'real files verbatim (the 2018 user template, the SDK Rainbow Voice sample), modes, passwords blanked on shifted lines, formula-like cells', 'cases'),
   csvRow('csv-formats', 'formats.test.ts', 'cell formats: phone numbers, passwords, e-mails, booleans, MAC addresses, countries, languages, time zones'),
   {
     id: 'csv-fuzz',

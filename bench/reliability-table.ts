@@ -36,7 +36,7 @@ const shellWord = (s: string) => /^[\w./=-]+$/.test(s) ? s : `"${s.replaceAll(/(
 
 export const vitestCommand = (row: VitestRowSpec) => `npx vitest run ${vitestArgs([row]).map(shellWord).join(' ')}`
 
-export interface TableRow { id: string, kind: string, tried: string, figures: string, result: string, ok: boolean }
+export interface TableRow { kind: string, tried: string, figures: string, result: string, ok: boolean, command: string }
 
 /** The tests of `spec` in the report: those of its files whose full name matches its pattern. */
 export function outcomesOf (report: VitestReport, spec: VitestRowSpec): { ran: TestOutcome[], skipped: number } {
@@ -59,7 +59,14 @@ export function vitestRow (report: VitestReport, spec: VitestRowSpec): TableRow 
   let result = `${passed}/${ran.length} passed`
   if (ran.length === 0) result = 'not run'
   if (skipped > 0) result += `, ${skipped} skipped`
-  return { id: spec.id, kind: spec.kind, tried: spec.tried, figures: ran.length > 0 ? spec.figures(ran) : '—', result: ok ? result : `**${result}**`, ok }
+  return {
+    kind: spec.kind,
+    tried: spec.tried,
+    figures: ran.length > 0 ? spec.figures(ran) : '—',
+    result: ok ? result : `**${result}**`,
+    ok,
+    command: `npm run reliability -- --row ${spec.id}`,
+  }
 }
 
 /** The sum of a figure over the tests, or undefined when a test did not report it (it failed first). */
@@ -108,13 +115,13 @@ export function loadRow ({ seconds, connections, lines, stdout, exitCode }: Load
   if (targets.length === 0) result = `not run (exit ${exitCode})`
   else if (missed.length > 0) result = `missed: ${missed.join(', ')}`
   return {
-    id: 'load',
     kind: 'Load',
     tried: `${connections} clients POSTing a ${lines.toLocaleString('en-US')}-line check for ${seconds} s (autocannon, embedded server), /health probed meanwhile`,
     figures: `${value('check_answers')} checks answered, ${value('refused')} of them 429/503; ${value('server_errors')} other 5xx, ${value('unexpected_answers')} unexpected answers; ` +
       `check p99 ${value('check_p99_ms')} ms; /health p99 ${value('health_p99_ms')} ms over ${value('health_probes')} probes`,
     result: ok ? result : `**${result}**`,
     ok,
+    command: `npm run reliability -- --row load --load-seconds ${seconds}`,
   }
 }
 
@@ -124,6 +131,6 @@ export function renderTable (rows: TableRow[]): string {
   return [
     '| Kind | Injected or tried | Figures from the run | Result | Reproduce this row |',
     '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${cell(r.kind)} | ${cell(r.tried)} | ${cell(r.figures)} | ${cell(r.result)} | \`npm run reliability -- --row ${r.id}\` |`),
+    ...rows.map((r) => `| ${cell(r.kind)} | ${cell(r.tried)} | ${cell(r.figures)} | ${cell(r.result)} | \`${r.command}\` |`),
   ].join('\n')
 }

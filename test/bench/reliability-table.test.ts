@@ -29,7 +29,9 @@ const spec = (over: Partial<VitestRowSpec>): VitestRowSpec => ({
 describe('reliability table', () => {
   it('a row reads the tests of its files whose full name matches its pattern, and the figures they reported', () => {
     const row = vitestRow(REPORT, spec({ pattern: 'kill -9', figures: (t) => `${total(t, 'appliedOnce')}/${total(t, 'lines')} in ${t.map((x) => x.suite).join(', ')}` }))
-    expect(row).toEqual({ id: 'row', kind: 'Fault', tried: 'tried', figures: '1199/1200 in workers on pg, workers on redis', result: '2/2 passed', ok: true })
+    expect(row).toEqual({
+      kind: 'Fault', tried: 'tried', figures: '1199/1200 in workers on pg, workers on redis', result: '2/2 passed', ok: true, command: 'npm run reliability -- --row row',
+    })
   })
 
   it('a failed test fails the row, and a figure it did not report shows as missing', () => {
@@ -68,12 +70,12 @@ describe('reliability table', () => {
     expect(missed).toMatchObject({ ok: false, result: '**missed: health_p99_ms=61.5 (target<=50)**' })
     expect(missed.figures).toBe('5400 checks answered, 5000 of them 429/503; 0 other 5xx, 0 unexpected answers; check p99 900 ms; /health p99 61.5 ms over 700 probes')
     expect(loadRow({ seconds: 10, connections: 200, lines: 1000, stdout: stdout.replace('MISS', 'PASS').replace('target<=50', 'target<=90'), exitCode: 0 }))
-      .toMatchObject({ ok: true, result: 'targets met 3/3' })
+      .toMatchObject({ ok: true, result: 'targets met 3/3', command: 'npm run reliability -- --row load --load-seconds 10' })
     expect(loadRow({ seconds: 10, connections: 200, lines: 1000, stdout: 'Error: boom', exitCode: 1 })).toMatchObject({ ok: false, result: '**not run (exit 1)**' })
   })
 
   it('renders one Markdown row per row, pipes escaped, with the command that reproduces it', () => {
-    const md = renderTable([{ id: 'limit-checks', kind: 'Limits', tried: 'a | b', figures: 'f', result: '1/1 passed', ok: true }])
+    const md = renderTable([{ kind: 'Limits', tried: 'a | b', figures: 'f', result: '1/1 passed', ok: true, command: 'npm run reliability -- --row limit-checks' }])
     expect(md.split('\n')).toEqual([
       '| Kind | Injected or tried | Figures from the run | Result | Reproduce this row |',
       '|---|---|---|---|---|',
