@@ -32,7 +32,7 @@ function parseArgs (args: string[]): Options {
       const bad = ids.filter((id) => !known.includes(id))
       if (bad.length > 0) throw new Error(`unknown row ${bad.join(', ')}; rows: ${known.join(', ')}`)
       options.rows = VITEST_ROWS.filter((r) => ids.includes(r.id))
-      options.load = ids.includes('load')
+      options.load ||= ids.includes('load')
     } else {
       throw new Error(`unknown argument ${arg}; ${USAGE}`)
     }
