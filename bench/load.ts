@@ -89,7 +89,10 @@ export async function runLoadBench (opts: LoadBenchOptions): Promise<void> {
       `latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms`)
     console.log(`health: ${lat.length} probes (${failures} failed), p50 ${p(0.5).toFixed(1)} ms, p99 ${p(0.99).toFixed(1)} ms, max ${p(1).toFixed(1)} ms`)
     const verdict = (ok: boolean) => ok ? 'PASS' : 'MISS'
+    console.log(`BENCH load check_answers=${[...statuses.values()].reduce((a, b) => a + b, 0)} info`)
+    console.log(`BENCH load refused=${(statuses.get(429) ?? 0) + (statuses.get(503) ?? 0)} info`)
     console.log(`BENCH load check_p99_ms=${result.latency.p99} info`)
+    console.log(`BENCH load health_probes=${lat.length} info`)
     console.log(`BENCH load server_errors=${fiveHundreds} target<=0 ${verdict(fiveHundreds === 0)}`)
     console.log(`BENCH load unexpected_answers=${other} target<=0 ${verdict(other === 0)}`)
     console.log(`BENCH load health_p99_ms=${p(0.99).toFixed(1)} target<=${TARGET_HEALTH_P99_MS} ${verdict(p(0.99) <= TARGET_HEALTH_P99_MS && failures === 0)}`)

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { RainbowError } from '../../src/errors.js'
 import type { EndpointKind } from '../../src/csv/types.js'
+import { report } from '../helpers/reliability.js'
 import { parse } from './helpers.js'
 
 // A password that passes the policy; it must never come back in an error, wherever it lands.
@@ -29,8 +30,10 @@ const endpoint = fc.constantFrom<EndpointKind>('import', 'synchronize', 'rainbow
 const FILE_CODES = [400501, 400502, 400504, 400506, 400508]
 
 describe('fuzz: random CSV-ish input', () => {
-  it('only ever rejects with a file-level RainbowError 400, within 1 s per KB, and never echoes a password', async () => {
+  it('only ever rejects with a file-level RainbowError 400, within 1 s per KB, and never echoes a password', async ({ task }) => {
+    let runs = 0
     await fc.assert(fc.asyncProperty(csvish, endpoint, fc.boolean(), async (text, kind, asBytes) => {
+      runs++
       const started = performance.now()
       let output: string
       try {
@@ -51,15 +54,18 @@ describe('fuzz: random CSV-ish input', () => {
       expect(output).not.toContain(SECRET)
       expect(performance.now() - started).toBeLessThan(1000 * Math.max(1, text.length / 1024))
     }), { numRuns: Number(process.env.FUZZ_RUNS ?? 400) })
+    report(task, { runs })
   })
 
-  it('well-formed files with random cells keep every password out of the errors', async () => {
+  it('well-formed files with random cells keep every password out of the errors', async ({ task }) => {
+    let runs = 0
     const cell = fc.array(fc.constantFrom('a', 'B', '1', ' ', '%', '"', '@', '.', '=', '+', '-', 'x@y.com', 'FRA', '0612345678', '4.9E+10', '\u0007'), { maxLength: 8 })
       // A quote opening a cell could carry the password into another column: quotes only inside.
       .map((p) => p.join('').replace(/^"/, 'a"'))
     const row = fc.tuple(fc.constantFrom('create', 'update', 'delete', 'crete'), cell, fc.boolean(), cell, cell, cell)
       .map(([action, login, withSecret, first, phone, country]) => [action, login, withSecret ? SECRET : 'weakpass', first, phone, country].join(';'))
     await fc.assert(fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 30 }), async (rows) => {
+      runs++
       const text = ['__action__;loginEmail;password;firstName;businessPhone0;country', ...rows].join('\n')
       const output = await parse(text).then((r) => JSON.stringify(r.errors) + r.rows.map((x) => x.raw).join('\n'), (e: unknown) => {
         expect(e).toBeInstanceOf(RainbowError)
@@ -68,5 +74,6 @@ describe('fuzz: random CSV-ish input', () => {
       expect(output).not.toContain(SECRET)
       expect(output).not.toContain('weakpass')
     }), { numRuns: Number(process.env.FUZZ_RUNS ?? 300) })
+    report(task, { runs })
   })
 })

@@ -5,8 +5,9 @@ import type { ImportQueue } from '../../src/jobs/queue.js'
 import { openTestDb, requirePostgresInCi, type TestDb } from '../helpers/databases.js'
 import { createWorld } from '../helpers/fixtures.js'
 import type { Proc } from '../helpers/processes.js'
+import { report } from '../helpers/reliability.js'
 import {
-  alive, enqueueSoon, expectAppliedOnce, pollImport, producer, redisUrlOrFail, startWorker, stopAll, storeCreateFile, uniquePrefix, waitForBanner, type WorkerSetup,
+  alive, enqueueSoon, expectAppliedOnce, pollImport, producer, redisUrlOrFail, startWorker, stopAll, storeCreateFile, sumApplied, uniquePrefix, waitForBanner, type WorkerSetup,
 } from './worker-harness.js'
 
 // The outages of issue 4 on real worker processes: Redis restarted (empty) in the middle of an
@@ -60,7 +61,7 @@ describe.runIf(haveServices)('import outages on real workers', () => {
     return q
   }
 
-  it('Redis restarted empty mid-import: that import and one enqueued after the restart both complete', async () => {
+  it('Redis restarted empty mid-import: that import and one enqueued after the restart both complete', async ({ task }) => {
     const started = Date.now()
     const left = () => Math.max(BUDGET_MS - (Date.now() - started), 1)
     spareRedis('stop')
@@ -75,23 +76,28 @@ describe.runIf(haveServices)('import outages on real workers', () => {
     await waitForBanner(worker, left())
     const first = await storeCreateFile(tdb.db, world.companyA, world.adminA.id, LINES)
     await enqueueSoon(queue, { reqId: first.reqId, companyId: world.companyA })
-    await pollImport(tdb.db, first.reqId, left(), (i) => i.status !== 'Pending' || i.processed > 0)
+    const midway = await pollImport(tdb.db, first.reqId, left(), (i) => i.status !== 'Pending' || i.processed > 0)
 
+    const stopped = Date.now()
     spareRedis('stop')
     await untilRedis(false, 10_000)
     await new Promise((resolve) => setTimeout(resolve, 1000))
     spareRedis('start')
     await untilRedis(true, 10_000)
+    const restarted = Date.now()
 
     const second = await storeCreateFile(tdb.db, world.companyB, world.adminB.id, LINES)
     await enqueueSoon(queue, { reqId: second.reqId, companyId: world.companyB }, left())
     for (const f of [first, second]) await pollImport(tdb.db, f.reqId, left(), (i) => i.status !== 'Pending')
-    for (const f of [first, second]) await expectAppliedOnce(tdb.db, f.reqId, f.emails)
+    const recoveryMs = Date.now() - restarted
+    const applied = []
+    for (const f of [first, second]) applied.push(await expectAppliedOnce(tdb.db, f.reqId, f.emails))
     expect(alive(worker)).toBe(true)
+    report(task, { imports: applied.length, processedAtStop: midway.processed, redisDownMs: restarted - stopped, recoveryMs, ...sumApplied(applied) })
   }, BUDGET_MS + 15_000)
 
   for (const backend of ['bullmq-postgres', 'bullmq-redis'] as const) {
-    it(`PostgreSQL connections of the worker terminated mid-import (${backend}): the import completes, lines applied once`, async () => {
+    it(`PostgreSQL connections of the worker terminated mid-import (${backend}): the import completes, lines applied once`, async ({ task }) => {
       const started = Date.now()
       const left = () => Math.max(BUDGET_MS - (Date.now() - started), 1)
       const tdb = await fresh()
@@ -107,6 +113,7 @@ describe.runIf(haveServices)('import outages on real workers', () => {
       await enqueueSoon(queue, { reqId: file.reqId, companyId: world.companyA })
       await pollImport(tdb.db, file.reqId, left(), (i) => i.status !== 'Pending' || i.processed > 0)
 
+      const terminated = Date.now()
       const killed = await tdb.db.query<{ n: number }>(
         'SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1', [appName])
       expect(killed[0]!.n).toBeGreaterThan(0)
@@ -121,10 +128,12 @@ describe.runIf(haveServices)('import outages on real workers', () => {
         }
         return i.status !== 'Pending'
       })
+      const recoveryMs = Date.now() - terminated
       expect(imp.status).toBe('Terminated')
-      await expectAppliedOnce(tdb.db, file.reqId, file.emails)
+      const applied = await expectAppliedOnce(tdb.db, file.reqId, file.emails)
       const died = restarts > 0 ? { code: first.child.exitCode, signal: first.child.signalCode, out: (first.out.stdout + first.out.stderr).slice(-3000) } : undefined
       expect(died).toBeUndefined()
+      report(task, { backendsTerminated: killed[0]!.n, recoveryMs, workerRestarts: restarts, ...applied })
     }, BUDGET_MS + 15_000)
   }
 })

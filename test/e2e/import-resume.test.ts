@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { childEnv, spawnNode, within, type Proc } from '../helpers/processes.js'
+import { report } from '../helpers/reliability.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -76,7 +77,7 @@ describe('embedded server: kill -9 during an import, restart, the import resumes
     rmSync(dataDir, { recursive: true, force: true })
   }, 20_000)
 
-  it(`a ${LINES}-line create file (with passwords): every line applied exactly once across the crash`, async () => {
+  it(`a ${LINES}-line create file (with passwords): every line applied exactly once across the crash`, async ({ task }) => {
     // One budget for the whole scenario, whatever step is slow on a loaded machine.
     const deadline = Date.now() + BUDGET_MS
     const left = () => Math.max(deadline - Date.now(), 1)
@@ -98,6 +99,7 @@ describe('embedded server: kill -9 during an import, restart, the import resumes
 
     // Half-way (some chunks committed, not all), the process dies without any chance to clean up.
     const midway = await pollUntil(b1.url, token1, reqId, left(), (d) => d.status !== 'Pending' || (d.counters.processed ?? 0) > 0)
+    const killedAt = Date.now()
     first.child.kill('SIGKILL')
     expect((await within(10_000, 'kill -9 exit', first.exited)).signal).toBe('SIGKILL')
     expect(midway.status).toBe('Pending')
@@ -107,11 +109,13 @@ describe('embedded server: kill -9 during an import, restart, the import resumes
     // Same DATA_DIR: the stale lock is taken over, the Pending import is queued again at start-up.
     const second = startServer(dataDir)
     const b2 = await banner(second, left())
+    const restartMs = Date.now() - killedAt
     const token2 = await login(b2.url, b2.login, b2.password)
     const resumed = await details(b2.url, token2, reqId, 'small')
     // Nothing committed before the kill is lost.
     expect(resumed.counters.processed ?? resumed.counters.total).toBeGreaterThanOrEqual(midway.counters.processed!)
     const done = await pollUntil(b2.url, token2, reqId, left(), (d) => d.status !== 'Pending')
+    const recoveryMs = Date.now() - killedAt
     expect(done.status).toBe('Terminated')
     expect(done.counters).toEqual({ succeeded: LINES, failed: 0, warnings: 0, total: LINES })
 
@@ -135,10 +139,13 @@ describe('embedded server: kill -9 during an import, restart, the import resumes
     for (const e of emails) expect(listed.get(e), e).toHaveLength(1)
     const ours = emails.map((e) => listed.get(e)![0])
     expect(new Set(ours)).toEqual(reportIds)
+    const appliedOnce = emails.filter((e, i) => listed.get(e)?.length === 1 && full.report![i]!.status === 'success' && full.report![i]!.userId === listed.get(e)![0]).length
+    const duplicates = emails.reduce((n, e) => n + (listed.get(e)?.length ?? 1) - 1, 0)
 
     // The imported passwords work: the first user's (applied before the kill) and the last one's (after).
     const lastWithPassword = LINES - 1 - ((LINES - 1) % PASSWORD_EVERY)
     for (const i of [0, lastWithPassword]) expect(await login(b2.url, emails[i]!, passwordOf(i))).toMatch(/^ey/)
+    report(task, { lines: LINES, processedAtKill: midway.counters.processed!, restartMs, recoveryMs, appliedOnce, duplicates })
 
     second.child.kill('SIGTERM')
     expect((await within(Math.min(left(), 10_000), 'SIGTERM exit', second.exited)).code).toBe(0)

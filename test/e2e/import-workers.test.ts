@@ -1,11 +1,13 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { findImport } from '../../src/db/imports-repository.js'
 import type { BullBackend } from '../../src/jobs/bullmq-queue.js'
 import type { ImportQueue } from '../../src/jobs/queue.js'
 import { openTestDb, requirePostgresInCi, type TestDb } from '../helpers/databases.js'
 import { createWorld, type World } from '../helpers/fixtures.js'
 import { within, type Proc } from '../helpers/processes.js'
+import { report } from '../helpers/reliability.js'
 import {
-  enqueueSoon, expectAppliedOnce, pollImport, producer, redisUrlOrFail, startWorker, stopAll, storeCreateFile, uniquePrefix, waitForBanner, type WorkerSetup,
+  enqueueSoon, expectAppliedOnce, pollImport, producer, redisUrlOrFail, startWorker, stopAll, storeCreateFile, sumApplied, uniquePrefix, waitForBanner, type WorkerSetup,
 } from './worker-harness.js'
 
 // kill -9 of a worker process half-way through an import, then another worker: every line applied
@@ -50,7 +52,7 @@ describe.runIf(backends.length > 0).each(backends)('import workers on %s', (back
     return { first, file, left }
   }
 
-  it(`kill -9 mid-import, then a new worker: ${LINES} lines applied exactly once`, async () => {
+  it(`kill -9 mid-import, then a new worker: ${LINES} lines applied exactly once`, async ({ task }) => {
     const { first, file, left } = await startedImport()
 
     const midway = await pollImport(tdb.db, file.reqId, left(), (i) => i.status !== 'Pending' || i.processed > 0)
@@ -63,27 +65,31 @@ describe.runIf(backends.length > 0).each(backends)('import workers on %s', (back
     const second = startWorker(setup, procs)
     await waitForBanner(second, left())
     await pollImport(tdb.db, file.reqId, left(), (i) => i.status !== 'Pending')
+    const recoveryMs = Date.now() - killedAt
     // The dead worker's job is taken over by the stalled check (lockDuration 10 s + stalledInterval 5 s).
-    expect(Date.now() - killedAt).toBeLessThan(30_000 + 10_000)
-    await expectAppliedOnce(tdb.db, file.reqId, file.emails)
+    expect(recoveryMs).toBeLessThan(30_000 + 10_000)
+    report(task, { processedAtKill: midway.processed, recoveryMs, ...await expectAppliedOnce(tdb.db, file.reqId, file.emails) })
   }, BUDGET_MS + 10_000)
 
-  it('SIGTERM: the worker stops at a chunk boundary within its deadline and exits 0; another one finishes', async () => {
+  it('SIGTERM: the worker stops at a chunk boundary within its deadline and exits 0; another one finishes', async ({ task }) => {
     const { first, file, left } = await startedImport()
     await pollImport(tdb.db, file.reqId, left(), (i) => i.status !== 'Pending' || i.processed > 0)
     const signalled = Date.now()
     first.child.kill('SIGTERM')
-    expect((await within(20_000, 'SIGTERM exit', first.exited)).code).toBe(0)
+    const exitCode = (await within(20_000, 'SIGTERM exit', first.exited)).code
+    expect(exitCode).toBe(0)
+    const exitMs = Date.now() - signalled
     // SHUTDOWN_TIMEOUT is 5 s in these workers.
-    expect(Date.now() - signalled).toBeLessThan(12_000)
+    expect(exitMs).toBeLessThan(12_000)
+    const processedAtExit = (await findImport(tdb.db, file.reqId))!.processed
 
     const second = startWorker(setup, procs)
     await waitForBanner(second, left())
     await pollImport(tdb.db, file.reqId, left(), (i) => i.status !== 'Pending')
-    await expectAppliedOnce(tdb.db, file.reqId, file.emails)
+    report(task, { exitCode: exitCode!, exitMs, processedAtExit, ...await expectAppliedOnce(tdb.db, file.reqId, file.emails) })
   }, BUDGET_MS + 10_000)
 
-  it('two workers: one company\'s imports one after the other, another company\'s alongside', async () => {
+  it('two workers: one company\'s imports one after the other, another company\'s alongside', async ({ task }) => {
     const started = Date.now()
     const left = () => Math.max(BUDGET_MS - (Date.now() - started), 1)
     const workers = [startWorker(setup, procs), startWorker(setup, procs)]
@@ -95,13 +101,16 @@ describe.runIf(backends.length > 0).each(backends)('import workers on %s', (back
       await enqueueSoon(queue, { reqId: f.reqId, companyId })
     }
     for (const f of [a1, a2, b1]) await pollImport(tdb.db, f.reqId, left(), (i) => i.status !== 'Pending')
-    for (const f of [a1, a2, b1]) await expectAppliedOnce(tdb.db, f.reqId, f.emails)
+    const applied = []
+    for (const f of [a1, a2, b1]) applied.push(await expectAppliedOnce(tdb.db, f.reqId, f.emails))
 
     const spans = await tdb.db.query<{ reqId: string, first: Date, last: Date }>(
       'SELECT req_id AS "reqId", min(applied_at) AS first, max(applied_at) AS last FROM import_line_results WHERE req_id = ANY($1::text[]) GROUP BY req_id',
       [[a1.reqId, a2.reqId, b1.reqId]])
     const span = (reqId: string) => spans.find((s) => s.reqId === reqId)!
     // Accepted first, applied first, no overlap within company A.
-    expect(span(a1.reqId).last.getTime()).toBeLessThanOrEqual(span(a2.reqId).first.getTime())
+    const companyGapMs = span(a2.reqId).first.getTime() - span(a1.reqId).last.getTime()
+    expect(companyGapMs).toBeGreaterThanOrEqual(0)
+    report(task, { imports: applied.length, companyGapMs, ...sumApplied(applied) })
   }, BUDGET_MS + 10_000)
 })

@@ -98,8 +98,10 @@ export async function pollImport (db: Db, reqId: string, ms: number, done: (imp:
   throw new Error(`import ${reqId} did not reach the expected state within ${ms} ms; last: ${JSON.stringify(last)}`)
 }
 
+export interface AppliedFigures { lines: number, appliedOnce: number, duplicates: number }
+
 /** Every line applied exactly once, the counters exact, one user per e-mail, each the line's user. */
-export async function expectAppliedOnce (db: Db, reqId: string, emails: string[]): Promise<void> {
+export async function expectAppliedOnce (db: Db, reqId: string, emails: string[]): Promise<AppliedFigures> {
   const imp = (await findImport(db, reqId))!
   expect(imp.status).toBe('Terminated')
   expect({ processed: imp.processed, succeeded: imp.succeeded, failed: imp.failed, warnings: imp.warnings, total: imp.total })
@@ -115,6 +117,16 @@ export async function expectAppliedOnce (db: Db, reqId: string, emails: string[]
   expect(users.filter((u) => u.ids.length !== 1)).toEqual([])
   const byEmail = new Map(users.map((u) => [u.email, u.ids[0]!.trim()]))
   expect(lines.map((l) => l.userId.trim())).toEqual(emails.map((e) => byEmail.get(e)))
+  const idsOf = new Map(users.map((u) => [u.email, u.ids.map((id) => id.trim())]))
+  const appliedOnce = lines.filter((l, i) => {
+    const ids = idsOf.get(emails[i]!)
+    return l.status === 'success' && l.applied && ids?.length === 1 && ids[0] === l.userId.trim()
+  }).length
+  return { lines: emails.length, appliedOnce, duplicates: users.reduce((n, u) => n + u.ids.length - 1, 0) }
+}
+
+export function sumApplied (list: AppliedFigures[]): AppliedFigures {
+  return list.reduce((a, b) => ({ lines: a.lines + b.lines, appliedOnce: a.appliedOnce + b.appliedOnce, duplicates: a.duplicates + b.duplicates }))
 }
 
 export async function stopAll (procs: Proc[]): Promise<void> {

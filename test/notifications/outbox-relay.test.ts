@@ -9,6 +9,7 @@ import { bearer, login, type TestApp } from '../helpers/app.js'
 import { dbKinds, openTestDb, type TestDb } from '../helpers/databases.js'
 import { createWorld, PASSWORD, type World } from '../helpers/fixtures.js'
 import { commandEndedOf, connectReceiver, prosodyAvailable, startProsody, type Prosody, type Receiver } from '../helpers/prosody.js'
+import { report } from '../helpers/reliability.js'
 import { buildImportApp, MP } from '../jobs/helpers/import-app.js'
 
 // The relay against a real XMPP server (prosody on loopback), with a connector-like client logged
@@ -124,22 +125,27 @@ describe.skipIf(!prosodyAvailable())('outbox relay through prosody', () => {
       await r.stop()
     })
 
-    it('XMPP server down when the command ends: the row waits, and is delivered once when the server is back', async () => {
+    it('XMPP server down when the command ends: the row waits, and is delivered once when the server is back', async ({ task }) => {
       const r = relay()
       await until('relay online', () => r.status().state === 'online')
       await receiver.stop()
+      const down = Date.now()
       await prosody.stop()
       expect((await postReport(`o-1-${kind}`)).statusCode).toBe(200)
       await until('relay retrying', () => r.status().state === 'retrying')
       await sleep(800)
-      expect(await sentAt(`o-1-${kind}`)).toEqual([null])
+      const waiting = await sentAt(`o-1-${kind}`)
+      expect(waiting).toEqual([null])
       expect(await r.readiness.check()).toMatch(/^offline, next login at .*ECONNREFUSED.*: 1 notification waiting$/)
 
+      const up = Date.now()
       await prosody.start()
       receiver = await connectReceiver(prosody, world.adminA.id, CONNECTOR_PASSWORD)
       await receiver.waitFor((m) => commandEndedOf(m) === `o-1-${kind}`)
+      const deliveredMs = Date.now() - up
       await sleep(800)
       expect(received(`o-1-${kind}`)).toHaveLength(1)
+      report(task, { outageMs: up - down, waiting: waiting.length, deliveredMs, delivered: received(`o-1-${kind}`).length })
       expect((await sentAt(`o-1-${kind}`))[0]).toBeInstanceOf(Date)
       await r.stop()
     })

@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createHash } from 'node:crypto'
 import { dbKinds, openTestDb, type TestDb } from '../helpers/databases.js'
 import { basic, bearer, buildTestApp, login, TEST_ISSUER, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js'
 import { createWorld, PASSWORD, type World } from '../helpers/fixtures.js'
 import { craftJwt } from '../helpers/jwt.js'
+import { report } from '../helpers/reliability.js'
 
 const USERS = '/api/rainbow/admin/v1.0/users'
 const LOGIN = '/api/rainbow/authentication/v1.0/login'
@@ -24,6 +25,12 @@ describe.each(dbKinds())('auth battery on %s', (kind) => {
     await app?.close()
     await tdb?.close()
   })
+  // Requests each test saw refused as it expected, for the reliability table.
+  let refused = 0
+  afterEach(({ task }) => {
+    report(task, { refused })
+    refused = 0
+  })
 
   const now = () => Math.floor(Date.now() / 1000)
   const claims = (over: Record<string, unknown> = {}) => ({
@@ -43,6 +50,7 @@ describe.each(dbKinds())('auth battery on %s', (kind) => {
     expect(body).toMatchObject({ errorCode: 401, errorMsg: 'Unauthorized' })
     expect(typeof body.errorDetailsCode).toBe('number')
     if (details) expect(body.errorDetails).toBe(details)
+    refused++
     return body
   }
 
@@ -101,6 +109,7 @@ describe.each(dbKinds())('auth battery on %s', (kind) => {
       const res = await app.inject({ method: 'GET', url: USERS, headers: { ...bearer(token), ...headers } })
       expect(res.statusCode).toBe(403)
       expect(res.json()).toMatchObject({ errorCode: 403, errorDetailsCode: 403500 })
+      refused++
     }
     const ok = await app.inject({ method: 'GET', url: USERS, headers: { ...bearer(token), apikey: world.app.apiToken } })
     expect(ok.statusCode).toBe(200)
@@ -113,6 +122,7 @@ describe.each(dbKinds())('auth battery on %s', (kind) => {
     expect(good.json().loggedInApplication).toEqual({ id: world.app.appId })
     const bad = await app.inject({ method: 'GET', url: LOGIN, headers: { authorization: basic(world.adminA.email, PASSWORD), 'x-rainbow-app-auth': basic(world.app.appId, 'a'.repeat(64)) } })
     expect(bad.statusCode).toBe(403)
+    refused++
   })
 
   it('a company_admin of A gets 403 for company B\'s users and 404 for one of B\'s users by id', async () => {
@@ -122,6 +132,7 @@ describe.each(dbKinds())('auth battery on %s', (kind) => {
     const one = await app.inject({ method: 'GET', url: `${USERS}/${world.userB.id}`, headers: bearer(token) })
     expect(one.statusCode).toBe(404)
     expect(one.json()).toMatchObject({ errorCode: 404, errorDetailsCode: 404000 })
+    refused += 2
   })
 
   it('a user without admin rights gets 403 on admin routes', async () => {
@@ -129,5 +140,6 @@ describe.each(dbKinds())('auth battery on %s', (kind) => {
     const res = await app.inject({ method: 'GET', url: USERS, headers: bearer(userToken) })
     expect(res.statusCode).toBe(403)
     expect(res.json()).toMatchObject({ errorDetailsCode: 403000 })
+    refused++
   })
 })

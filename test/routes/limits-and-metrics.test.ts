@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { basic, bearer, buildTestApp, login, type TestApp } from '../helpers/app.js'
 import { openTestDb, type TestDb } from '../helpers/databases.js'
 import { createWorld, PASSWORD, type World } from '../helpers/fixtures.js'
+import { report } from '../helpers/reliability.js'
 
 const MP = '/api/rainbow/massprovisioning/v1.0'
 const CSV = { 'content-type': 'text/csv' }
@@ -27,7 +28,7 @@ describe('limits under load and metrics', () => {
     beforeAll(async () => { app = await buildTestApp(tdb.db, { RATE_LIMIT_MAX: 3, RATE_LIMIT_WINDOW: 60 }) })
     afterAll(async () => { await app?.close() })
 
-    it('answers 429 in the Rainbow envelope with Retry-After once a token spends its budget; another token is unaffected', async () => {
+    it('answers 429 in the Rainbow envelope with Retry-After once a token spends its budget; another token is unaffected', async ({ task }) => {
       const tokenA = await login(app, world.adminA.email, PASSWORD)
       const statuses: number[] = []
       let last
@@ -47,6 +48,7 @@ describe('limits under load and metrics', () => {
       const loginAgain = () => app.inject({ method: 'GET', url: '/api/rainbow/authentication/v1.0/login', headers: { authorization: basic(world.adminA.email, PASSWORD) } })
       expect((await loginAgain()).statusCode).toBe(200)
       expect((await loginAgain()).statusCode).toBe(429)
+      report(task, { allowed: statuses.filter((s) => s === 200).length, refused: statuses.filter((s) => s === 429).length, retryAfterS: Number(last!.headers['retry-after']) })
     })
 
     it('never limits /health, /ready or /metrics', async () => {
@@ -66,12 +68,13 @@ describe('limits under load and metrics', () => {
     })
     afterAll(async () => { await app?.close() })
 
-    it('one check runs, one waits for the slot, the rest are turned away at once with 503 and Retry-After', async () => {
+    it('one check runs, one waits for the slot, the rest are turned away at once with 503 and Retry-After', async ({ task }) => {
       const body = userCsv(300, 'cap')
       const answers = await Promise.all(Array.from({ length: 4 }, () =>
         app.inject({ method: 'POST', url: `${MP}/users/imports/check`, headers: { ...bearer(token), ...CSV }, payload: body })))
       const statuses = answers.map((a) => a.statusCode).sort()
       expect(statuses).toEqual([200, 200, 503, 503])
+      report(task, { concurrent: answers.length, refused: statuses.filter((s) => s === 503).length })
       const busy = answers.find((a) => a.statusCode === 503)!
       expect(busy.headers['retry-after']).toBe('5')
       expect(busy.json()).toMatchObject({ errorCode: 503, errorDetailsCode: 503001 })
@@ -80,19 +83,20 @@ describe('limits under load and metrics', () => {
       expect(again.statusCode).toBe(200)
     })
 
-    it('with room in the queue every concurrent check waits its turn and answers', async () => {
+    it('with room in the queue every concurrent check waits its turn and answers', async ({ task }) => {
       const queued = await buildTestApp(tdb.db, { MAX_CONCURRENT_CHECKS: 1, MAX_QUEUED_CHECKS: 10 })
       try {
         const body = userCsv(200, 'queued')
         const answers = await Promise.all(Array.from({ length: 5 }, () =>
           queued.inject({ method: 'POST', url: `${MP}/users/imports/check`, headers: { ...bearer(token), ...CSV }, payload: body })))
         expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200])
+        report(task, { concurrent: answers.length, answered: answers.filter((a) => a.statusCode === 200).length })
       } finally {
         await queued.close()
       }
     })
 
-    it('a company over its pending-import cap gets 429 naming the limit, and nothing is stored', async () => {
+    it('a company over its pending-import cap gets 429 naming the limit, and nothing is stored', async ({ task }) => {
       // No queue in this app: the first import stays Pending.
       const first = await app.inject({ method: 'POST', url: `${MP}/users/imports`, headers: { ...bearer(token), ...CSV }, payload: userCsv(2, 'first') })
       expect(first.statusCode).toBe(200)
@@ -106,6 +110,7 @@ describe('limits under load and metrics', () => {
       const tokenB = await login(app, world.adminB.email, PASSWORD)
       const other = await app.inject({ method: 'POST', url: `${MP}/users/imports`, headers: { ...bearer(tokenB), ...CSV }, payload: userCsv(2, 'b') })
       expect(other.statusCode).toBe(200)
+      report(task, { retryAfterS: Number(second.headers['retry-after']), stored: list.json().data.length })
     })
 
     it('/metrics reports HTTP latency and the import and outbox figures from the database', async () => {

@@ -1,0 +1,158 @@
+/** The rows of the reliability table that come from test files; the load row is in reliability.ts. */
+import { fig, most, secs, total, type TestOutcome, type VitestRowSpec } from './reliability-table.js'
+
+const WORKERS = 'test/e2e/import-workers.test.ts'
+const OUTAGES = 'test/e2e/import-outages.test.ts'
+
+const applied = (t: TestOutcome[]) => `${fig(total(t, 'appliedOnce'))}/${fig(total(t, 'lines'))} lines applied exactly once, ${fig(total(t, 'duplicates'))} duplicate users`
+
+const QUEUES = [['postgres', 'BullMQ on PostgreSQL'], ['redis', 'BullMQ on Redis']] as const
+
+/** One row per queue backend: `row(queue, name)` for each. */
+const perQueue = (row: (queue: string, name: string) => VitestRowSpec) => QUEUES.map(([queue, name]) => row(queue, name))
+
+const workerRows: VitestRowSpec[] = [
+  ...perQueue((queue, name) => ({
+    id: `worker-kill-${queue}`,
+    kind: 'Fault',
+    tried: `kill -9 of the worker as soon as its import has applied lines (chunks of 25), then a new worker (${name})`,
+    files: [WORKERS],
+    pattern: `on bullmq-${queue} kill -9`,
+    figures: (t) => `${fig(total(t, 'processedAtKill'))} lines applied before the kill; ${applied(t)}; done ${secs(most(t, 'recoveryMs'))} after the kill`,
+  })),
+  ...perQueue((queue, name) => ({
+    id: `worker-sigterm-${queue}`,
+    kind: 'Fault',
+    tried: `SIGTERM to the worker as soon as its import has applied lines (SHUTDOWN_TIMEOUT 5 s), then a new worker (${name})`,
+    files: [WORKERS],
+    pattern: `on bullmq-${queue} SIGTERM`,
+    figures: (t) => `exited with code ${fig(most(t, 'exitCode'))} ${fig(most(t, 'exitMs'))} ms after the signal, at line ${fig(most(t, 'processedAtExit'))}; ${applied(t)}`,
+  })),
+  ...perQueue((queue, name) => ({
+    id: `worker-order-${queue}`,
+    kind: 'Fault',
+    tried: `two workers, two imports of one company and one of another (${name})`,
+    files: [WORKERS],
+    pattern: `on bullmq-${queue} two workers`,
+    figures: (t) => `${fig(total(t, 'imports'))} imports, ${applied(t)}; the company's second import began ${fig(most(t, 'companyGapMs'))} ms after its first ended`,
+  })),
+  ...perQueue((queue, name) => ({
+    id: `pg-kill-${queue}`,
+    kind: 'Fault',
+    tried: `the worker's PostgreSQL connections terminated (pg_terminate_backend) once its import has applied lines (${name})`,
+    files: [OUTAGES],
+    pattern: `PostgreSQL connections.*bullmq-${queue}`,
+    figures: (t) => `${fig(total(t, 'backendsTerminated'))} connections terminated; ${applied(t)}; done ${secs(most(t, 'recoveryMs'))} later, ${fig(total(t, 'workerRestarts'))} worker restarts`,
+  })),
+]
+
+const faultRows: VitestRowSpec[] = [
+  ...workerRows,
+  {
+    id: 'redis-restart',
+    kind: 'Fault',
+    tried: 'Redis (BullMQ\'s) shut down and restarted empty once an import has applied lines, a second import enqueued after; the worker must stay up',
+    files: [OUTAGES],
+    pattern: 'Redis restarted empty',
+    figures: (t) => `Redis down ${secs(most(t, 'redisDownMs'))}, ${fig(total(t, 'processedAtStop'))} lines applied before; ${fig(total(t, 'imports'))} imports, ${applied(t)}; ` +
+      `both done ${secs(most(t, 'recoveryMs'))} after Redis answered again`,
+  },
+  {
+    id: 'embedded-kill',
+    kind: 'Fault',
+    tried: 'kill -9 of the embedded server (PGlite, in-process queue) as soon as its import has applied lines (chunks of 50), restart on the same DATA_DIR',
+    files: ['test/e2e/import-resume.test.ts'],
+    figures: (t) => `${fig(total(t, 'processedAtKill'))} lines applied before the kill; answering again ${secs(most(t, 'restartMs'))} after the kill, done after ${secs(most(t, 'recoveryMs'))}; ` +
+      `${fig(total(t, 'appliedOnce'))}/${fig(total(t, 'lines'))} lines applied exactly once, ${fig(total(t, 'duplicates'))} duplicate users`,
+  },
+  {
+    id: 'xmpp-outage',
+    kind: 'Fault',
+    tried: 'prosody stopped when a command ends, started again (relay and outbox on PGlite and on PostgreSQL)',
+    files: ['test/notifications/outbox-relay.test.ts'],
+    pattern: 'XMPP server down',
+    figures: (t) => `${t.length} outages of up to ${secs(most(t, 'outageMs'))}: ${fig(total(t, 'waiting'))} notifications held, ${fig(total(t, 'delivered'))} delivered, each once, ` +
+      `at most ${secs(most(t, 'deliveredMs'))} after prosody was back`,
+  },
+  {
+    id: 'database-down',
+    kind: 'Fault',
+    tried: 'PostgreSQL unreachable (nothing listens): list, import and check routes; /ready 503, /health 200',
+    files: ['test/routes/database-down.test.ts'],
+    figures: (t) => {
+      const timed = t.filter((x) => 'answerMs' in x.figures)
+      return `${timed.length} routes answered 503 in the Rainbow envelope, the slowest in ${fig(most(timed, 'answerMs'))} ms`
+    },
+  },
+]
+
+/** Bad-input classes: one test per class of input, grouped by the describe blocks under the file's. */
+const csvRow = (id: string, file: string, tried: string, noun = 'input classes'): VitestRowSpec => ({
+  id,
+  kind: 'Bad input',
+  tried,
+  files: [`test/csv/${file}`],
+  figures: (t) => {
+    const groups = new Set(t.map((x) => x.suite)).size
+    return `${t.length} ${noun}${groups > 1 ? ` in ${groups} groups` : ''}`
+  },
+})
+
+const inputRows: VitestRowSpec[] = [
+  csvRow('csv-file-errors', 'file-errors.test.ts', 'CSV files refused as a whole: broken quoting, bad headers, no data, size limits, bad __action__ (400501–400508, with the line)'),
+  csvRow('csv-line-errors', 'line-errors.test.ts', 'CSV lines in error: control characters, duplicate logins, wrong field counts, empty logins, spreadsheet-mangled phones, each column\'s invalid values (code, line and column)'),
+  csvRow('csv-decode', 'decode.test.ts', 'encodings: BOMs, UTF-16 LE/BE, invalid or truncated UTF-8, UTF-32, unpaired surrogates'),
+  csvRow('csv-dialect', 'dialect.test.ts', 'delimiters detected or forced, unusable delimiter and comment parameters'),
+  csvRow('csv-comments', 'comments.test.ts', 'comments, blank lines, CR/CRLF, RFC 4180 quoting, quoted line breaks'),
+  csvRow('csv-parse', 'parse.test.ts', 'real files verbatim (the 2018 user template, the SDK Rainbow Voice sample), modes, passwords blanked on shifted lines, formula-like cells', 'cases'),
+  csvRow('csv-formats', 'formats.test.ts', 'cell formats: phone numbers, passwords, e-mails, booleans, MAC addresses, countries, languages, time zones'),
+  {
+    id: 'csv-fuzz',
+    kind: 'Bad input',
+    tried: 'fast-check: random CSV-ish bytes on the three endpoints, and well-formed files with random cells (FUZZ_RUNS sets the count)',
+    files: ['test/csv/fuzz.test.ts'],
+    figures: (t) => `${fig(total(t, 'runs'))} random inputs over ${t.length} properties: only file-level 400s, no password echoed, within 1 s per KB`,
+  },
+]
+
+const authRows: VitestRowSpec[] = [{
+  id: 'auth-battery',
+  kind: 'Auth',
+  tried: 'alg none, HS512, no exp, expired, wrong issuer or secret, tampered payload, deleted user, wrong application credentials, other tenant, non-admin',
+  files: ['test/routes/auth-battery.test.ts'],
+  figures: (t) => `${fig(total(t, 'refused'))} bad requests refused (401/403/404) in ${t.length} cases on ${new Set(t.map((x) => x.suite)).size} databases; the genuine token and credentials accepted`,
+}]
+
+const LIMITS = 'test/routes/limits-and-metrics.test.ts'
+const limitRows: VitestRowSpec[] = [
+  {
+    id: 'limit-rate',
+    kind: 'Limits',
+    tried: 'one token over RATE_LIMIT_MAX=3 requests a minute, then another token, then logins by IP',
+    files: [LIMITS],
+    pattern: 'rate limit answers 429',
+    figures: (t) => `${fig(total(t, 'allowed'))} requests allowed, then ${fig(total(t, 'refused'))} refused with 429 and Retry-After ${fig(most(t, 'retryAfterS'))} s; the other token unaffected`,
+  },
+  {
+    id: 'limit-checks',
+    kind: 'Limits',
+    tried: 'concurrent checks with MAX_CONCURRENT_CHECKS=1 and MAX_QUEUED_CHECKS=1, then with room for 10 to wait',
+    files: [LIMITS],
+    pattern: 'caps (one check runs|with room in the queue)',
+    figures: (t) => {
+      const capped = t.filter((x) => 'refused' in x.figures)
+      const queued = t.filter((x) => 'answered' in x.figures)
+      return `${fig(total(capped, 'refused'))} of ${fig(total(capped, 'concurrent'))} turned away at once with 503; with room to wait ${fig(total(queued, 'answered'))} of ${fig(total(queued, 'concurrent'))} answered`
+    },
+  },
+  {
+    id: 'limit-imports',
+    kind: 'Limits',
+    tried: 'a second import while one is pending, with MAX_PENDING_IMPORTS=1',
+    files: [LIMITS],
+    pattern: 'pending-import cap',
+    figures: (t) => `429 with Retry-After ${fig(most(t, 'retryAfterS'))} s; ${fig(total(t, 'stored'))} import stored; another company unaffected`,
+  },
+]
+
+export const VITEST_ROWS: VitestRowSpec[] = [...faultRows, ...inputRows, ...authRows, ...limitRows]
