@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js'
+import { writableFieldsSelect, type WritableUserFields } from './users-write-repository.js'
 
 export interface EmailEntry { email: string, type: 'home' | 'work' | 'other' }
 export interface PhoneEntry {
@@ -102,12 +103,21 @@ export async function listLiveUsers (q: Queryable, companyId: string, page: { li
 
 // One index probe per e-mail, whatever the statistics say: PGlite never analyses its tables, and
 // with stale statistics both `= ANY($1)` and a plain join read every user of the server per call.
-export async function findLiveUsersByEmails (q: Queryable, loginEmails: readonly string[]): Promise<UserRow[]> {
+/** What planning a line needs of its user: who it is and every field a line can write. */
+export type PlannedUser = Pick<UserRow, 'id' | 'companyId' | 'loginEmail' | keyof WritableUserFields>
+
+const PLANNED_USER = `SELECT u.id, u.company_id AS "companyId", u.login_email AS "loginEmail", ${writableFieldsSelect('u')}`
+
+/**
+ * The live users of these login e-mails, in any company. One index probe per e-mail: PGlite never
+ * analyses its tables, and a plain join then read every user on each call. Only the columns planning
+ * reads: on PGlite each column of each row costs its conversion.
+ */
+export async function findLiveUsersByEmails (q: Queryable, loginEmails: readonly string[]): Promise<PlannedUser[]> {
   if (loginEmails.length === 0) return []
-  return q.query<UserRow>(
-    `${COLUMNS} FROM unnest($1::text[]) AS e(login_email)
-     CROSS JOIN LATERAL (SELECT * FROM users WHERE login_email = e.login_email AND deleted_at IS NULL LIMIT 1) u
-     JOIN companies c ON c.id = u.company_id`, [loginEmails])
+  return q.query<PlannedUser>(
+    `${PLANNED_USER} FROM unnest($1::text[]) AS e(login_email)
+     CROSS JOIN LATERAL (SELECT * FROM users WHERE login_email = e.login_email AND deleted_at IS NULL LIMIT 1) u`, [loginEmails])
 }
 
 /** Every live login e-mail, or undefined when there are more than `limit` (too many to hold). */

@@ -1,5 +1,5 @@
 import type { RowValues } from '../csv/types.js'
-import type { PhoneEntry, UserRow } from '../db/users-repository.js'
+import type { PhoneEntry, PlannedUser } from '../db/users-repository.js'
 import type { WritableUserFields } from '../db/users-write-repository.js'
 
 /** The user fields a CSV line can set, with the names of the admin API (and of the plan's changes). */
@@ -13,7 +13,7 @@ const SCALARS = [
 /** What an empty cell means under `sync` for the fields that cannot be null (the creation defaults, §9). */
 const CLEARED = { accountType: 'free', isInitialized: false } as const
 
-type Existing = Pick<UserRow, 'phoneNumbers'> | undefined
+type Existing = Pick<PlannedUser, 'phoneNumbers'> | undefined
 
 /**
  * The fields a line asks for. `applyEmpty` (sync) turns an empty cell into a cleared field; otherwise
@@ -66,7 +66,7 @@ const mobilePhone = (number: string) => phone(number, 'mobile')
 export type FieldChanges = Record<string, { from: unknown, to: unknown }>
 
 /** The fields whose value would change, as old → new. */
-export function diffFields (requested: UserFields, current: UserRow | undefined): FieldChanges {
+export function diffFields (requested: UserFields, current: PlannedUser | undefined): FieldChanges {
   const changes: FieldChanges = {}
   for (const [key, to] of Object.entries(requested)) {
     const from = current ? (current as unknown as Record<string, unknown>)[key] ?? null : null

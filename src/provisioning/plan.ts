@@ -1,6 +1,6 @@
 import type { CsvRow, LineError, Mode } from '../csv/types.js'
 import type { PhoneNumberRow } from '../db/pbx-repository.js'
-import type { UserRow } from '../db/users-repository.js'
+import type { PlannedUser } from '../db/users-repository.js'
 import { newId } from '../util/ids.js'
 import { PlanCodes } from './codes.js'
 import { diffFields, requestedFields, type FieldChanges, type UserFields } from './fields.js'
@@ -44,7 +44,7 @@ export interface PlanEntry {
 
 /** The rows of the database a file touches, loaded before planning (see snapshot.ts). */
 export interface Snapshot {
-  users: UserRow[]
+  users: PlannedUser[]
   numbers: PhoneNumberRow[]
   companyPbxIds: string[]
 }
@@ -55,7 +55,7 @@ class LineFailure extends Error {
   constructor (readonly code: number, message: string, readonly warning = false) { super(message) }
 }
 
-interface UserState { id: string, companyId: string, row: UserRow | undefined }
+interface UserState { id: string, companyId: string, row: PlannedUser | undefined }
 
 const numberLabel = (n: PhoneNumberRow) => `${n.pbxId}/${n.shortNumber}`
 

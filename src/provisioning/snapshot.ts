@@ -27,7 +27,9 @@ export async function loadSnapshot (q: Queryable, companyId: string, rows: reado
     users.push(...await findLiveUsersByEmails(q, emails.slice(i, i + SNAPSHOT_BATCH)))
     if (i + SNAPSHOT_BATCH < emails.length) await new Promise((resolve) => setImmediate(resolve))
   }
-  const holderIds = users.filter((u) => u.companyId === companyId).map((u) => u.id)
+  // create and update never read or free the numbers a user holds: only the other actions need them.
+  const touchingNumbers = new Set(rows.filter((r) => r.action !== 'create' && r.action !== 'update').map((r) => r.loginEmail))
+  const holderIds = users.filter((u) => u.companyId === companyId && touchingNumbers.has(u.loginEmail)).map((u) => u.id)
   const [numbers, companyPbxIds] = await Promise.all([
     findNumbersInvolved(q, companyId, shorts, holderIds),
     pbxs ? listCompanyPbxIds(q, companyId) : [],
