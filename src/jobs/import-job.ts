@@ -6,7 +6,7 @@ import {
   advanceImport, appliedSeqs, findImport, finishImport, lockImport, nextUnappliedLines, recordLineOutcomes, type ImportRow, type StoredLine,
 } from '../db/imports-repository.js'
 import { enqueueCommandEnded } from '../db/outbox-repository.js'
-import { applyEntries } from '../provisioning/apply.js'
+import { applyEntries, BatchRefused } from '../provisioning/apply.js'
 import { planRows } from '../provisioning/plan.js'
 import { loadSnapshot } from '../provisioning/snapshot.js'
 import type { StoredInput } from '../provisioning/intake.js'
@@ -74,20 +74,26 @@ export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOp
       signal.throwIfAborted()
       ahead = cur.lines.length > 0 ? next(cur.lines.at(-1)!.seq) : undefined
       if (deps.db.kind === 'pglite') await ahead
-      const more = await deps.db.transaction(async (tx) => {
+      const window = (optimistic: boolean) => deps.db.transaction(async (tx) => {
         await opts.guard?.(tx)
         const imp = await lockImport(tx, reqId)
         if (imp?.status !== 'Pending') return false
         // Another worker may have applied some of these lines meanwhile: apply only what is still due.
         const applied = cur.lines.length > 0 ? await appliedSeqs(tx, reqId, cur.lines[0]!.seq, cur.lines.at(-1)!.seq) : new Set<number>()
         const due = cur.lines.filter((l) => !applied.has(l.seq))
-        if (due.length > 0) await applyChunk(tx, deps, imp, due, hashes)
+        if (due.length > 0) await applyChunk(tx, deps, imp, due, hashes, optimistic)
         const processed = imp.processed + due.length
         if (processed >= imp.total || (cur.lines.length === 0 && cur.fromStart)) {
           await finish(tx, imp, processed)
           return false
         }
         return true
+      })
+      // Without savepoints first; a refused batch rolls the chunk back and it is applied again with
+      // them, so that only the lines that cannot be applied fail.
+      const more = await window(true).catch((err: unknown) => {
+        if (err instanceof BatchRefused) return window(false)
+        throw err
       })
       if (!more || !ahead) return
     }
@@ -106,7 +112,7 @@ async function hashChunk (lines: readonly StoredLine[], hash: (password: string,
   return hashes
 }
 
-async function applyChunk (tx: Queryable, deps: ImportJobDeps, imp: ImportRow, due: StoredLine[], hashes: Map<number, string | null>): Promise<void> {
+async function applyChunk (tx: Queryable, deps: ImportJobDeps, imp: ImportRow, due: StoredLine[], hashes: Map<number, string | null>, optimistic: boolean): Promise<void> {
   const rows: CsvRow[] = []
   const errors: LineError[] = []
   const seqByLine = new Map<number, number>()
@@ -122,6 +128,7 @@ async function applyChunk (tx: Queryable, deps: ImportJobDeps, imp: ImportRow, d
     companyId: imp.companyId,
     xmppDomain: deps.xmppDomain,
     passwordHash: (lineNumber) => hashes.get(seqByLine.get(lineNumber)!) ?? null,
+    optimistic,
   })
   const withPassword = due.filter((l) => 'password' in ((l.input as StoredInput).values ?? {})).map((l) => l.seq)
   await recordLineOutcomes(tx, imp.reqId, results.map((r) => ({ ...r, seq: seqByLine.get(r.lineNumber)! })), withPassword)

@@ -19,7 +19,16 @@ export interface ApplyContext {
   xmppDomain: string
   /** argon2id hashes of the chunk's passwords, computed before the transaction (off the event loop). */
   passwordHash: (lineNumber: number) => string | null
+  /**
+   * No savepoints: a batch the database refuses throws `BatchRefused` and the caller rolls the whole
+   * transaction back, then applies the chunk again without this flag. Two statements fewer per batch
+   * when nothing goes wrong, which is nearly always.
+   */
+  optimistic?: boolean
 }
+
+/** A batch failed under `optimistic`: the transaction must be rolled back. */
+export class BatchRefused extends Error {}
 
 class OpFailed extends Error {
   constructor (readonly code: number, message: string) { super(message) }
@@ -70,6 +79,16 @@ function entityKeys (entry: PlanEntry): string[] {
 const succeeded = (entry: PlanEntry): LineResult => ({ lineNumber: entry.lineNumber, userId: entry.userId ?? userOf(entry.ops), status: 'success', errorCode: null, errorMsg: null })
 
 async function applyBatch (tx: Queryable, batch: readonly PlanEntry[], ctx: ApplyContext): Promise<LineResult[]> {
+  if (ctx.optimistic) {
+    let applied = false
+    try {
+      applied = await applyTogether(tx, batch, ctx)
+    } catch (err) {
+      throw new BatchRefused('a batch of lines was refused', { cause: err })
+    }
+    if (!applied) throw new BatchRefused('a batch of lines changed fewer rows than planned')
+    return batch.map(succeeded)
+  }
   if (batch.length > 1) {
     await tx.query('SAVEPOINT batch')
     let applied = false

@@ -32,7 +32,8 @@ export async function loadSnapshot (q: Queryable, companyId: string, rows: reado
   const holderIds = users.filter((u) => u.companyId === companyId && touchingNumbers.has(u.loginEmail)).map((u) => u.id)
   const [numbers, companyPbxIds] = await Promise.all([
     findNumbersInvolved(q, companyId, shorts, holderIds),
-    pbxs ? listCompanyPbxIds(q, companyId) : [],
+    // The company's PBXs only tell a line naming a pbxId whether that PBX is the company's.
+    pbxs && rows.some((r) => r.values.pbxId) ? listCompanyPbxIds(q, companyId) : [],
   ])
   return { users, numbers, companyPbxIds }
 }
