@@ -10,7 +10,10 @@
  *  (c) during (a), GET /users/imports/:reqId/details?format=small polled sequentially: its p99;
  *  (b) an import of N updates of those users without passwords: rows/s against a raw chunked
  *      `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE` of the same users' rows (same fields, same
- *      chunk size) on the same database, run after the server stopped.
+ *      chunk size) on the same database, run after the server stopped. The import's rows/s is that
+ *      of applying the lines: from the accepted POST (the file is then parsed, checked and stored)
+ *      to Terminated; the end-to-end figure, upload included, is printed beside it. Both sides run
+ *      twice and keep their best run: a run of 1–3 s on a shared machine is noisy.
  * `--updates-only` measures (b) alone, the users created by an import without passwords (minutes
  * shorter, for working on the update path); (a) and (c) are then not reported.
  * Modes: `postgres` (DATABASE_URL; BullMQ on Redis when REDIS_URL is set, else on PostgreSQL; the
@@ -37,7 +40,7 @@ const TARGET_DETAILS_P99_MS = 200
 
 export interface ImportBenchOptions { lines: number, modes: Array<'postgres' | 'embedded'>, updatesOnly?: boolean }
 
-interface ModeResult { mode: string, queue: string, createMs: number | undefined, idealMs: number, hashMs: number, threads: number, p99Ms: number, samples: number, updateRps: number, rawRps: number }
+interface ModeResult { mode: string, queue: string, createMs: number | undefined, idealMs: number, hashMs: number, threads: number, p99Ms: number, samples: number, updateRps: number, endToEndRps: number, rawRps: number }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -58,7 +61,8 @@ export async function runImportBench (opts: ImportBenchOptions): Promise<void> {
       ? ''
       : `creates ${secs(r.createMs)} for ${opts.lines} lines = ${(r.createMs / r.idealMs).toFixed(3)} × ideal ${secs(r.idealMs)} ` +
         `(${r.hashMs.toFixed(2)} ms/hash on ${r.threads} thread(s)); details p99 ${r.p99Ms.toFixed(0)} ms over ${r.samples} requests; `
-    console.log(`${r.mode} (${r.queue}): ${creates}updates ${r.updateRps.toFixed(0)} rows/s vs raw upsert ${r.rawRps.toFixed(0)} rows/s`)
+    console.log(`${r.mode} (${r.queue}): ${creates}updates ${r.updateRps.toFixed(0)} rows/s applied (${r.endToEndRps.toFixed(0)} rows/s with the upload, ` +
+      `${(r.endToEndRps / r.rawRps).toFixed(3)} × raw) vs raw upsert ${r.rawRps.toFixed(0)} rows/s`)
   }
   for (const r of results) {
     const u = r.updateRps / r.rawRps
@@ -129,13 +133,13 @@ async function serve (env: Record<string, string>, { lines, updatesOnly }: Impor
     let created: Pick<ModeResult, 'createMs' | 'idealMs' | 'hashMs' | 'p99Ms' | 'samples'> = { createMs: undefined, idealMs: Number.NaN, hashMs: Number.NaN, p99Ms: Number.NaN, samples: 0 }
     if (updatesOnly) {
       const plain = ['__action__;loginEmail;firstName;lastName', ...emails.map((e, i) => `create;${e};First${i};Last${i}`)]
-      console.log(`users created without passwords in ${secs(await importAndWait(url, token, plain))}`)
+      console.log(`users created without passwords in ${secs((await importAndWait(url, token, plain)).totalMs)}`)
     } else {
       // Calibrated just before and just after (a), the mean taken: the machine's load drifts over minutes.
       const before = await calibrate(threads)
       const creates = ['__action__;loginEmail;password;firstName;lastName', ...emails.map((e, i) => `create;${e};Bench-Pw!${i}-${tag};First${i};Last${i}`)]
       const poller = pollDetails(url, token)
-      const createMs = await importAndWait(url, token, creates, poller)
+      const createMs = (await importAndWait(url, token, creates, poller)).totalMs
       const latencies = poller.stop()
       const after = await calibrate(threads)
       const hashMs = (before + after) / 2
@@ -146,11 +150,17 @@ async function serve (env: Record<string, string>, { lines, updatesOnly }: Impor
       created = { createMs, idealMs, hashMs, p99Ms, samples: latencies.length }
     }
 
-    const updates = ['__action__;loginEmail;firstName;jobTitle', ...emails.map((e, i) => `update;${e};Renamed${i};Engineer ${i % 97}`)]
-    const updateMs = await importAndWait(url, token, updates)
-    const updateRps = lines / (updateMs / 1000)
-    console.log(`(b) updates: ${secs(updateMs)} = ${updateRps.toFixed(0)} rows/s`)
-    return { ...created, threads, updateRps, emails }
+    const runs: Waited[] = []
+    for (const name of ['Renamed', 'Again']) {
+      const updates = ['__action__;loginEmail;firstName;jobTitle', ...emails.map((e, i) => `update;${e};${name}${i};Engineer ${(i + name.length) % 97}`)]
+      const run = await importAndWait(url, token, updates, undefined, 25)
+      console.log(`(b) updates: ${secs(run.appliedMs)} from the accepted POST to Terminated (${(lines / (run.appliedMs / 1000)).toFixed(0)} rows/s); ` +
+        `${secs(run.totalMs)} with the upload (${(lines / (run.totalMs / 1000)).toFixed(0)} rows/s)`)
+      runs.push(run)
+    }
+    const updateRps = lines / (Math.min(...runs.map((r) => r.appliedMs)) / 1000)
+    const endToEndRps = lines / (Math.min(...runs.map((r) => r.totalMs)) / 1000)
+    return { ...created, threads, updateRps, endToEndRps, emails }
   } catch (err) {
     console.error(`server output:\n${output.text.slice(-4000)}`)
     throw err
@@ -215,7 +225,10 @@ function pollDetails (url: string, token: string): Poller {
   return poller
 }
 
-async function importAndWait (url: string, token: string, lines: string[], poller?: Poller): Promise<number> {
+interface Waited { totalMs: number, appliedMs: number }
+
+/** Sends the file, then polls its report every `pollMs` until it has ended. */
+async function importAndWait (url: string, token: string, lines: string[], poller?: Poller, pollMs = 100): Promise<Waited> {
   const started = performance.now()
   const res = await fetch(`${url}${MP}/users/imports`, {
     method: 'POST',
@@ -224,16 +237,17 @@ async function importAndWait (url: string, token: string, lines: string[], polle
   })
   if (res.status !== 200) throw new Error(`POST /users/imports: HTTP ${res.status} ${await res.text()}`)
   const { reqId } = (await res.json() as { data: { reqId: string } }).data
+  const accepted = performance.now()
   if (poller) poller.reqId = reqId
   for (;;) {
     const d = await fetch(`${url}${MP}/users/imports/${reqId}/details?format=small`, { headers: { authorization: `Bearer ${token}` } })
     const data = (await d.json() as { data: { status: string, counters: { succeeded: number, failed: number } } }).data
     if (data.status !== 'Pending') {
-      const elapsed = performance.now() - started
+      const now = performance.now()
       if (data.counters.failed > 0) console.log(`warning: ${data.counters.failed} lines failed`)
-      return elapsed
+      return { totalMs: now - started, appliedMs: now - accepted }
     }
-    await sleep(100)
+    await sleep(pollMs)
   }
 }
 
@@ -244,21 +258,24 @@ async function importAndWait (url: string, token: string, lines: string[], polle
 async function rawUpsertRps (db: Db, emails: string[]): Promise<number> {
   const rows = await db.query<{ id: string, companyId: string, loginEmail: string, jid: string }>(
     'SELECT id, company_id AS "companyId", login_email AS "loginEmail", jid_im AS jid FROM users WHERE login_email = ANY($1::text[]) AND deleted_at IS NULL', [emails])
-  const started = performance.now()
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const chunk = rows.slice(i, i + CHUNK)
-    await db.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO users (id, company_id, login_email, jid_im, first_name, job_title)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-         ON CONFLICT (id) DO UPDATE SET first_name = EXCLUDED.first_name, job_title = EXCLUDED.job_title, updated_at = now()`,
-        [chunk.map((r) => r.id), chunk.map((r) => r.companyId), chunk.map((r) => r.loginEmail), chunk.map((r) => r.jid),
-          chunk.map((_, k) => `Raw${i + k}`), chunk.map((_, k) => `Raw engineer ${(i + k) % 97}`)])
-    })
+  const times: number[] = []
+  for (const name of ['Raw', 'Again raw']) {
+    const started = performance.now()
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK)
+      await db.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO users (id, company_id, login_email, jid_im, first_name, job_title)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+           ON CONFLICT (id) DO UPDATE SET first_name = EXCLUDED.first_name, job_title = EXCLUDED.job_title, updated_at = now()`,
+          [chunk.map((r) => r.id), chunk.map((r) => r.companyId), chunk.map((r) => r.loginEmail), chunk.map((r) => r.jid),
+            chunk.map((_, k) => `${name}${i + k}`), chunk.map((_, k) => `${name} engineer ${(i + k) % 97}`)])
+      })
+    }
+    times.push(performance.now() - started)
   }
-  const ms = performance.now() - started
-  console.log(`raw upsert of ${rows.length} rows: ${secs(ms)}`)
-  return rows.length / (ms / 1000)
+  console.log(`raw upsert of ${rows.length} rows: ${times.map(secs).join(', ')}`)
+  return rows.length / (Math.min(...times) / 1000)
 }
 
 function percentile (values: number[], p: number): number {

@@ -1,12 +1,12 @@
 /** What repositories need from a database: the same surface over pg and PGlite. */
 export interface Queryable {
+  readonly kind: 'pglite' | 'postgres'
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>
   /** Several statements, no parameters (migrations). */
   exec(sql: string): Promise<void>
 }
 
 export interface Db extends Queryable {
-  readonly kind: 'pglite' | 'postgres'
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
   /**
    * Runs fn on one session while holding a cluster-wide lock named by key (migrations, seeding),
@@ -15,6 +15,18 @@ export interface Db extends Queryable {
   exclusive<T>(key: string, fn: (session: Queryable) => Promise<T>): Promise<T>
   ping(): Promise<void>
   close(): Promise<void>
+}
+
+/**
+ * A large result of JSON-safe columns (text, numbers, booleans, arrays, jsonb; no timestamps), in the
+ * order of the statement. PGlite converts every column of every row on the event loop: one json_agg
+ * text read with JSON.parse is 2–3 times faster there for a thousand rows. pg reads rows faster than
+ * PostgreSQL builds that JSON, so there the statement runs as it is.
+ */
+export async function manyRows<R> (q: Queryable, sql: string, params?: readonly unknown[]): Promise<R[]> {
+  if (q.kind !== 'pglite') return q.query<R>(sql, params)
+  const [row] = await q.query<{ j: string }>(`SELECT coalesce(json_agg(x), '[]')::text AS j FROM (${sql}) x`, params)
+  return JSON.parse(row!.j) as R[]
 }
 
 /** Wraps a driver error with the failing statement's first words, keeping the SQLSTATE code. */

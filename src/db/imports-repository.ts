@@ -1,4 +1,4 @@
-import type { Queryable } from './db.js'
+import { manyRows, type Queryable } from './db.js'
 
 export type ImportStatus = 'Pending' | 'Terminated' | 'Failed'
 
@@ -91,10 +91,11 @@ export async function listPendingImportIds (q: Queryable): Promise<Array<{ reqId
 }
 
 export async function nextUnappliedLines (q: Queryable, reqId: string, limit: number, afterSeq = -1): Promise<StoredLine[]> {
-  return q.query<StoredLine>(
+  const lines = await manyRows<StoredLine>(q,
     `SELECT seq, line_number AS "lineNumber", action, login_email AS "loginEmail", input FROM import_lines l
       WHERE req_id = $1 AND seq > $3 AND NOT EXISTS (SELECT 1 FROM import_line_results r WHERE r.req_id = l.req_id AND r.seq = l.seq)
       ORDER BY seq LIMIT $2`, [reqId, limit, afterSeq])
+  return lines.sort((a, b) => a.seq - b.seq)
 }
 
 /** Which of these lines already have a result (applied by another worker meanwhile). */

@@ -7,6 +7,7 @@ const parsers = { [INT8]: (v: string) => Number(v), [NUMERIC]: (v: string) => Nu
 
 function wrap (conn: PGlite | Transaction): Queryable {
   return {
+    kind: 'pglite',
     async query<R> (sql: string, params?: readonly unknown[]) {
       try {
         const res = await conn.query<R>(sql, params as unknown[] | undefined)

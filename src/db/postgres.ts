@@ -12,6 +12,7 @@ const types = {
 
 function wrap (client: pg.Pool | pg.PoolClient): Queryable {
   return {
+    kind: 'postgres',
     async query<R> (sql: string, params?: readonly unknown[]) {
       try {
         const res = await client.query(sql, params as unknown[] | undefined)

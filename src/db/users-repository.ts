@@ -1,4 +1,4 @@
-import type { Queryable } from './db.js'
+import { manyRows, type Queryable } from './db.js'
 import { writableFieldsSelect, type WritableUserFields } from './users-write-repository.js'
 
 export interface EmailEntry { email: string, type: 'home' | 'work' | 'other' }
@@ -115,7 +115,7 @@ const PLANNED_USER = `SELECT u.id, u.company_id AS "companyId", u.login_email AS
  */
 export async function findLiveUsersByEmails (q: Queryable, loginEmails: readonly string[]): Promise<PlannedUser[]> {
   if (loginEmails.length === 0) return []
-  return q.query<PlannedUser>(
+  return manyRows<PlannedUser>(q,
     `${PLANNED_USER} FROM unnest($1::text[]) AS e(login_email)
      CROSS JOIN LATERAL (SELECT * FROM users WHERE login_email = e.login_email AND deleted_at IS NULL LIMIT 1) u`, [loginEmails])
 }

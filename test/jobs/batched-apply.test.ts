@@ -24,6 +24,7 @@ const logger = pino({ level: 'silent' })
 /** The same database, counting the statements that write users or numbers. */
 function countingWrites (db: Db, seen: { writes: number }): Db {
   const wrap = (q: Queryable): Queryable => ({
+    kind: q.kind,
     query: (sql, params) => {
       if (/^\s*(INSERT INTO users|UPDATE users|UPDATE phone_numbers)\b/.test(sql)) seen.writes++
       return q.query(sql, params)
@@ -37,6 +38,7 @@ function countingWrites (db: Db, seen: { writes: number }): Db {
 function refusing (db: Db, prefix: string, times: number): Db {
   let left = times
   const wrap = (q: Queryable): Queryable => ({
+    kind: q.kind,
     query: async (sql, params) => {
       if (left > 0 && sql.trimStart().startsWith(prefix)) {
         left--
