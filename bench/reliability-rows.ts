@@ -15,7 +15,7 @@ const workerRows: VitestRowSpec[] = [
   ...perQueue((queue, name) => ({
     id: `worker-kill-${queue}`,
     kind: 'Fault',
-    tried: `kill -9 of the worker as soon as its import has applied lines (chunks of 25), then a new worker (${name})`,
+    tried: `kill -9 of the worker once its import has applied half its lines (chunks of 25), then a new worker (${name})`,
     files: [WORKERS],
     pattern: `on bullmq-${queue} kill -9`,
     figures: (t) => `${fig(total(t, 'processedAtKill'))} lines applied before the kill; ${applied(t)}; done ${secs(most(t, 'recoveryMs'))} after the kill`,
@@ -60,7 +60,7 @@ const faultRows: VitestRowSpec[] = [
   {
     id: 'embedded-kill',
     kind: 'Fault',
-    tried: 'kill -9 of the embedded server (PGlite, in-process queue) as soon as its import has applied lines (chunks of 50), restart on the same DATA_DIR',
+    tried: 'kill -9 of the embedded server (PGlite, in-process queue) once its import has applied half its lines (chunks of 50), restart on the same DATA_DIR',
     files: ['test/e2e/import-resume.test.ts'],
     figures: (t) => `${fig(total(t, 'processedAtKill'))} lines applied before the kill; answering again ${secs(most(t, 'restartMs'))} after the kill, done after ${secs(most(t, 'recoveryMs'))}; ` +
       `${fig(total(t, 'appliedOnce'))}/${fig(total(t, 'lines'))} lines applied exactly once, ${fig(total(t, 'duplicates'))} duplicate users`,
