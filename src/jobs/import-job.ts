@@ -60,7 +60,11 @@ export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOp
     return window
   }
   try {
-    if ((await findImport(deps.db, reqId))?.status !== 'Pending') return
+    const found = await findImport(deps.db, reqId)
+    if (found?.status !== 'Pending') return
+    const log = deps.logger.child({ reqId, companyId: found.companyId })
+    const started = performance.now()
+    log.info({ processed: found.processed, total: found.total }, 'applying import')
     ahead = next(-1)
     for (;;) {
       const cur: Window = await ahead
@@ -77,7 +81,7 @@ export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOp
       const window = (optimistic: boolean) => deps.db.transaction(async (tx) => {
         await opts.guard?.(tx)
         const imp = await lockImport(tx, reqId)
-        if (imp?.status !== 'Pending') return false
+        if (imp?.status !== 'Pending') return 'ended' as const
         // Another worker may have applied some of these lines meanwhile: apply only what is still due.
         const applied = cur.lines.length > 0 ? await appliedSeqs(tx, reqId, cur.lines[0]!.seq, cur.lines.at(-1)!.seq) : new Set<number>()
         const due = cur.lines.filter((l) => !applied.has(l.seq))
@@ -85,17 +89,18 @@ export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOp
         const processed = imp.processed + due.length
         if (processed >= imp.total || (cur.lines.length === 0 && cur.fromStart)) {
           await finish(tx, imp, processed)
-          return false
+          return 'terminated' as const
         }
-        return true
+        return 'more' as const
       })
       // Without savepoints first; a refused batch rolls the chunk back and it is applied again with
       // them, so that only the lines that cannot be applied fail.
-      const more = await window(true).catch((err: unknown) => {
+      const state = await window(true).catch((err: unknown) => {
         if (err instanceof BatchRefused) return window(false)
         throw err
       })
-      if (!more || !ahead) return
+      if (state === 'terminated') log.info({ ms: Math.round(performance.now() - started), total: found.total }, 'import terminated')
+      if (state !== 'more' || !ahead) return
     }
   } finally {
     stop.abort(new Error('import run ended'))

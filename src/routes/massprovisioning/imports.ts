@@ -55,6 +55,7 @@ const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }>
         commandId: q.commandId,
         requester: { id: user.id, displayName: displayNameOf(user), jid: user.jidIm },
       })
+      request.log.info({ reqId: summary.reqId, companyId, mode: summary.mode, operation }, 'import accepted')
       await enqueue(summary.reqId, companyId)
       return { data: summary }
     })
