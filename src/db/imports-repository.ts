@@ -114,23 +114,27 @@ export async function earlierPendingImport (q: Queryable, companyId: string, req
 }
 
 /**
- * Writes the chunk's results and forgets its passwords (kept only until the line is applied). A
- * result that exists already fails the insert: the caller's transaction then rolls back whole.
+ * Writes the chunk's results, advances the import's counters by them (one statement) and forgets the
+ * chunk's passwords (kept only until the line is applied). A result that exists already fails the
+ * insert: the caller's transaction then rolls back whole.
  */
 export async function recordLineOutcomes (q: Queryable, reqId: string, outcomes: readonly LineOutcome[], withPassword: readonly number[]): Promise<void> {
+  const rows = outcomes.map((o) => ({ seq: o.seq, status: o.status, user_id: o.userId, error_code: o.errorCode, error_msg: o.errorMsg }))
   await q.query(
-    `INSERT INTO import_line_results (req_id, seq, status, user_id, error_code, error_msg)
-     SELECT $1, * FROM unnest($2::int[], $3::text[], $4::bpchar[], $5::int[], $6::text[])`,
-    [reqId, outcomes.map((o) => o.seq), outcomes.map((o) => o.status), outcomes.map((o) => o.userId), outcomes.map((o) => o.errorCode), outcomes.map((o) => o.errorMsg)])
+    `WITH added AS (
+       INSERT INTO import_line_results (req_id, seq, status, user_id, error_code, error_msg)
+       SELECT $1, t.seq, t.status, t.user_id, t.error_code, t.error_msg
+         FROM jsonb_to_recordset($2::jsonb) AS t(seq int, status text, user_id char(24), error_code int, error_msg text)
+       RETURNING status)
+     UPDATE imports SET processed = processed + (SELECT count(*) FROM added),
+            succeeded = succeeded + (SELECT count(*) FROM added WHERE status = 'success'),
+            failed = failed + (SELECT count(*) FROM added WHERE status = 'failed'),
+            warnings = warnings + (SELECT count(*) FROM added WHERE status = 'warning'),
+            updated_at = now()
+      WHERE req_id = $1`, [reqId, JSON.stringify(rows)])
   if (withPassword.length > 0) {
     await q.query('UPDATE import_lines SET input = input #- \'{values,password}\' WHERE req_id = $1 AND seq = ANY($2::int[])', [reqId, withPassword])
   }
-}
-
-export async function advanceImport (q: Queryable, reqId: string, delta: { processed: number, succeeded: number, failed: number, warnings: number }): Promise<void> {
-  await q.query(
-    `UPDATE imports SET processed = processed + $2, succeeded = succeeded + $3, failed = failed + $4, warnings = warnings + $5, updated_at = now()
-      WHERE req_id = $1`, [reqId, delta.processed, delta.succeeded, delta.failed, delta.warnings])
 }
 
 export async function finishImport (q: Queryable, reqId: string, status: 'Terminated' | 'Failed', errorMsg: string | null): Promise<void> {

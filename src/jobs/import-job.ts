@@ -3,7 +3,7 @@ import type { CsvRow, LineError, Mode } from '../csv/types.js'
 import type { Db, Queryable } from '../db/db.js'
 import { upsertCommandReport } from '../db/commands-repository.js'
 import {
-  advanceImport, appliedSeqs, findImport, finishImport, lockImport, nextUnappliedLines, recordLineOutcomes, type ImportRow, type StoredLine,
+  appliedSeqs, findImport, finishImport, lockImport, nextUnappliedLines, recordLineOutcomes, type ImportRow, type StoredLine,
 } from '../db/imports-repository.js'
 import { enqueueCommandEnded } from '../db/outbox-repository.js'
 import { applyEntries, BatchRefused } from '../provisioning/apply.js'
@@ -137,12 +137,6 @@ async function applyChunk (tx: Queryable, deps: ImportJobDeps, imp: ImportRow, d
   })
   const withPassword = due.filter((l) => 'password' in ((l.input as StoredInput).values ?? {})).map((l) => l.seq)
   await recordLineOutcomes(tx, imp.reqId, results.map((r) => ({ ...r, seq: seqByLine.get(r.lineNumber)! })), withPassword)
-  await advanceImport(tx, imp.reqId, {
-    processed: results.length,
-    succeeded: results.filter((r) => r.status === 'success').length,
-    failed: results.filter((r) => r.status === 'failed').length,
-    warnings: results.filter((r) => r.status === 'warning').length,
-  })
 }
 
 async function finish (tx: Queryable, imp: ImportRow, processed: number): Promise<void> {
