@@ -87,8 +87,12 @@ function failed (row: CsvRow, code: number, message: string): PlanEntry {
  */
 export class Planner {
   private readonly users = new Map<string, UserState | null>()
-  private readonly numbers: PhoneNumberRow[] = []
-  private readonly numberIds = new Set<string>()
+  // Indexed, not scanned: a streamed check of a large device file holds tens of thousands of numbers,
+  // and every line looks some up. `order` keeps the snapshot's order wherever a line lists several.
+  private readonly order = new Map<PhoneNumberRow, number>()
+  private readonly byId = new Set<string>()
+  private readonly byShort = new Map<string, PhoneNumberRow[]>()
+  private readonly byHolder = new Map<string, Set<PhoneNumberRow>>()
   private readonly pbxIds = new Set<string>()
 
   constructor (snapshot: Snapshot, private readonly opts: PlanOptions) {
@@ -102,10 +106,15 @@ export class Planner {
   add (more: Snapshot): void {
     for (const u of more.users) if (!this.users.has(u.loginEmail)) this.users.set(u.loginEmail, { id: u.id, companyId: u.companyId, row: u })
     for (const n of more.numbers) {
-      if (this.numberIds.has(n.id)) continue
-      this.numberIds.add(n.id)
+      if (this.byId.has(n.id)) continue
+      this.byId.add(n.id)
       // A copy: planning moves numbers between holders without touching the snapshot.
-      this.numbers.push({ ...n })
+      const copy = { ...n }
+      this.order.set(copy, this.order.size)
+      const same = this.byShort.get(copy.shortNumber)
+      if (same) same.push(copy)
+      else this.byShort.set(copy.shortNumber, [copy])
+      if (copy.userId) this.holderSet(copy.userId).add(copy)
     }
     for (const id of more.companyPbxIds) this.pbxIds.add(id)
   }
@@ -238,7 +247,8 @@ export class Planner {
     const previousHolder = target.userId && target.userId !== user.id ? target.userId : undefined
     if (previousHolder) ops.push(this.release(target))
     ops.push({ kind: 'attach', numberId: target.id, userId: user.id, internalNumber, number })
-    Object.assign(target, { userId: user.id, internalNumber, number })
+    this.setHolder(target, user.id)
+    Object.assign(target, { internalNumber, number })
     const outcome = force && (previousHolder || others.length > 0) ? 'force_attach' as const : 'attach' as const
     return {
       outcome,
@@ -270,22 +280,35 @@ export class Planner {
     const pbxId = row.values.pbxId
     if (pbxId) {
       if (!this.pbxIds.has(pbxId)) throw new LineFailure(PlanCodes.extensionNotLinkedToEquipment, `no PBX ${pbxId} in this company`)
-      const found = this.numbers.find((n) => n.companyId === this.opts.companyId && n.pbxId === pbxId && n.shortNumber === short)
+      const found = this.byShort.get(short)?.find((n) => n.companyId === this.opts.companyId && n.pbxId === pbxId)
       if (!found) throw new LineFailure(PlanCodes.extensionDoesNotExist, `no extension ${short} on PBX ${pbxId}`)
       return found
     }
-    const candidates = this.numbers.filter((n) => n.companyId === this.opts.companyId && n.shortNumber === short)
+    const candidates = (this.byShort.get(short) ?? []).filter((n) => n.companyId === this.opts.companyId)
     if (candidates.length === 0) throw new LineFailure(PlanCodes.extensionDoesNotExist, `no extension ${short} in this company`)
     if (candidates.length > 1) throw new LineFailure(PlanCodes.nonUniqueEquipmentForExtension, `extension ${short} exists on ${candidates.map((n) => n.pbxId).join(', ')}: name the PBX with pbxId`)
     return candidates[0]!
   }
 
   private heldBy (userId: string): PhoneNumberRow[] {
-    return this.numbers.filter((n) => n.userId === userId)
+    const held = this.byHolder.get(userId)
+    return held ? [...held].sort((a, b) => this.order.get(a)! - this.order.get(b)!) : []
+  }
+
+  private holderSet (userId: string): Set<PhoneNumberRow> {
+    let held = this.byHolder.get(userId)
+    if (!held) this.byHolder.set(userId, held = new Set())
+    return held
+  }
+
+  private setHolder (n: PhoneNumberRow, userId: string | null): void {
+    if (n.userId) this.byHolder.get(n.userId)?.delete(n)
+    n.userId = userId
+    if (userId) this.holderSet(userId).add(n)
   }
 
   private release (n: PhoneNumberRow): Op {
-    n.userId = null
+    this.setHolder(n, null)
     return { kind: 'detach', numberId: n.id }
   }
 }
