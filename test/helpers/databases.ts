@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import pino from 'pino'
 import { inject } from 'vitest'
-import type { Db } from '../../src/db/db.js'
+import type { Db, Queryable } from '../../src/db/db.js'
 import { openPglite } from '../../src/db/pglite.js'
 import { openPostgres } from '../../src/db/postgres.js'
 
@@ -58,4 +58,17 @@ export async function openTestDb (kind: DbKind): Promise<TestDb> {
       await drop.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => drop.end())
     },
   }
+}
+
+/**
+ * The same database with every statement, direct or inside a transaction, handed to `around` with
+ * the function that runs it: to count statements or to make some fail.
+ */
+export function intercepting (db: Db, around: (sql: string, run: () => Promise<unknown[]>) => Promise<unknown[]>): Db {
+  const wrap = (q: Queryable): Queryable => ({
+    kind: q.kind,
+    query: <R>(sql: string, params?: readonly unknown[]) => around(sql, () => q.query(sql, params)) as Promise<R[]>,
+    exec: (sql) => q.exec(sql),
+  })
+  return { ...db, ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))), exclusive: db.exclusive, ping: db.ping, close: db.close }
 }

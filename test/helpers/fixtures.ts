@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest'
 import type { Db } from '../../src/db/db.js'
 import { insertUser } from '../../src/db/users-repository.js'
 import { deriveSecretsKey } from '../../src/services/app-credentials.js'
@@ -7,6 +8,7 @@ import { loadInventory } from '../../src/services/pbx-inventory.js'
 import { createTenantService } from '../../src/services/tenants.js'
 import { newId } from '../../src/util/ids.js'
 import { TEST_JWT_SECRET } from './app.js'
+import { openTestDb, type DbKind, type TestDb } from './databases.js'
 
 export const PASSWORD = 'Passw0rd!x'
 
@@ -63,4 +65,17 @@ export async function createWorld (db: Db): Promise<World> {
   await loadInventory(db, { companyId: companyA, pbxId: `PBX-A-${tag}`, numbers: numbers(2000) })
   await loadInventory(db, { companyId: companyB, pbxId: `PBX-B-${tag}`, numbers: numbers(3000) })
   return world
+}
+
+/** For the enclosing describe: a database of its own of this kind, with a world in it. */
+export function useWorld (kind: DbKind): { tdb: TestDb, world: World } {
+  const suite = {} as { tdb: TestDb, world: World }
+  beforeAll(async () => {
+    suite.tdb = await openTestDb(kind)
+    suite.world = await createWorld(suite.tdb.db)
+  })
+  afterAll(async () => {
+    await suite.tdb?.close()
+  })
+  return suite
 }

@@ -1,7 +1,7 @@
 import pino from 'pino'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { parseCsv } from '../../src/csv/parse.js'
-import type { Db, Queryable } from '../../src/db/db.js'
+import type { Db } from '../../src/db/db.js'
 import { reportPage } from '../../src/db/imports-repository.js'
 import { listPbxs } from '../../src/db/pbx-repository.js'
 import { softDeleteUser } from '../../src/db/users-write-repository.js'
@@ -11,8 +11,8 @@ import { acceptImport } from '../../src/provisioning/intake.js'
 import { planRows } from '../../src/provisioning/plan.js'
 import { loadSnapshot } from '../../src/provisioning/snapshot.js'
 import { newId } from '../../src/util/ids.js'
-import { dbKinds, openTestDb, type TestDb } from '../helpers/databases.js'
-import { createWorld, type World } from '../helpers/fixtures.js'
+import { dbKinds, intercepting } from '../helpers/databases.js'
+import { useWorld } from '../helpers/fixtures.js'
 import { addUser, holdNumber } from './helpers/import-app.js'
 
 // Lines of one chunk are applied in batches (one statement per kind of change); the result must be
@@ -22,46 +22,25 @@ import { addUser, holdNumber } from './helpers/import-app.js'
 const logger = pino({ level: 'silent' })
 
 /** The same database, counting the statements that write users or numbers. */
-function countingWrites (db: Db, seen: { writes: number }): Db {
-  const wrap = (q: Queryable): Queryable => ({
-    kind: q.kind,
-    query: (sql, params) => {
-      if (/^\s*(INSERT INTO users|UPDATE users|UPDATE phone_numbers)\b/.test(sql)) seen.writes++
-      return q.query(sql, params)
-    },
-    exec: (sql) => q.exec(sql),
-  })
-  return { ...db, kind: db.kind, query: wrap(db).query, transaction: (fn) => db.transaction((tx) => fn(wrap(tx))), exclusive: db.exclusive, ping: db.ping, close: db.close }
-}
+const countingWrites = (db: Db, seen: { writes: number }) => intercepting(db, (sql, run) => {
+  if (/^\s*(INSERT INTO users|UPDATE users|UPDATE phone_numbers)\b/.test(sql)) seen.writes++
+  return run()
+})
 
 /** The same database, refusing the first `times` statements that start with `prefix`. */
 function refusing (db: Db, prefix: string, times: number): Db {
   let left = times
-  const wrap = (q: Queryable): Queryable => ({
-    kind: q.kind,
-    query: async (sql, params) => {
-      if (left > 0 && sql.trimStart().startsWith(prefix)) {
-        left--
-        throw new Error('refused by the test')
-      }
-      return q.query(sql, params)
-    },
-    exec: (sql) => q.exec(sql),
+  return intercepting(db, async (sql, run) => {
+    if (left > 0 && sql.trimStart().startsWith(prefix)) {
+      left--
+      throw new Error('refused by the test')
+    }
+    return run()
   })
-  return { ...db, kind: db.kind, query: wrap(db).query, transaction: (fn) => db.transaction((tx) => fn(wrap(tx))), exclusive: db.exclusive, ping: db.ping, close: db.close }
 }
 
 describe.each(dbKinds())('batched apply on %s', (kind) => {
-  let tdb: TestDb
-  let world: World
-
-  beforeAll(async () => {
-    tdb = await openTestDb(kind)
-    world = await createWorld(tdb.db)
-  })
-  afterAll(async () => {
-    await tdb?.close()
-  })
+  const suite = useWorld(kind)
 
   /**
    * Lines that touch each other's numbers within one chunk (a file names each user once): a number
@@ -70,12 +49,12 @@ describe.each(dbKinds())('batched apply on %s', (kind) => {
    */
   async function entangledFile (companyId: string, tag: string, base: number): Promise<string> {
     const e = (k: string) => `${k}-${tag}@example.com`
-    const y1 = await addUser(tdb.db, companyId, e('y1'), { firstName: 'Y1' })
-    const y2 = await addUser(tdb.db, companyId, e('y2'), { firstName: 'Y2' })
-    await addUser(tdb.db, companyId, e('y3'), { firstName: 'Y3', jobTitle: 'Old' })
-    const pbxId = (await listPbxs(tdb.db, companyId))[0]!.pbxId
-    await holdNumber(tdb.db, y1, pbxId, String(base + 1))
-    await holdNumber(tdb.db, y2, pbxId, String(base + 2))
+    const y1 = await addUser(suite.tdb.db, companyId, e('y1'), { firstName: 'Y1' })
+    const y2 = await addUser(suite.tdb.db, companyId, e('y2'), { firstName: 'Y2' })
+    await addUser(suite.tdb.db, companyId, e('y3'), { firstName: 'Y3', jobTitle: 'Old' })
+    const pbxId = (await listPbxs(suite.tdb.db, companyId))[0]!.pbxId
+    await holdNumber(suite.tdb.db, y1, pbxId, String(base + 1))
+    await holdNumber(suite.tdb.db, y2, pbxId, String(base + 2))
     return [
       '__action__;loginEmail;firstName;jobTitle;pbxShortNumber',
       `upsert;${e('x1')};One;;${base}`, // 2: created, takes base
@@ -100,13 +79,13 @@ describe.each(dbKinds())('batched apply on %s', (kind) => {
       requester: { id: adminId, displayName: 'admin', jid: '' },
     })
     await runImport({ db, logger, xmppDomain: 'localhost', chunkSize }, summary.reqId)
-    const report = await reportPage(tdb.db, summary.reqId, -1, 1000)
+    const report = await reportPage(suite.tdb.db, summary.reqId, -1, 1000)
     return report.map((l) => ({ lineNumber: l.lineNumber, status: l.status, errorCode: l.errorCode }))
   }
 
   /** Users of the file (live and deleted) and the numbers they hold, by e-mail prefix. */
   async function stateOf (companyId: string, tag: string) {
-    const users = await tdb.db.query<{ who: string, firstName: string | null, jobTitle: string | null, live: boolean, numbers: string[] }>(
+    const users = await suite.tdb.db.query<{ who: string, firstName: string | null, jobTitle: string | null, live: boolean, numbers: string[] }>(
       `SELECT split_part(u.login_email, '-', 1) AS who, u.first_name AS "firstName", u.job_title AS "jobTitle", u.deleted_at IS NULL AS live,
               coalesce(array_agg(n.short_number ORDER BY n.short_number) FILTER (WHERE n.id IS NOT NULL), '{}') AS numbers
          FROM users u LEFT JOIN phone_numbers n ON n.user_id = u.id
@@ -120,15 +99,15 @@ describe.each(dbKinds())('batched apply on %s', (kind) => {
 
   it('one chunk applied in batches ends exactly as a line-by-line apply, and reports the same lines', async () => {
     const tag = newId().slice(-8)
-    const batchedFile = await entangledFile(world.companyA, `${tag}a`, 2000)
-    const oneByOneFile = await entangledFile(world.companyB, `${tag}b`, 3000)
+    const batchedFile = await entangledFile(suite.world.companyA, `${tag}a`, 2000)
+    const oneByOneFile = await entangledFile(suite.world.companyB, `${tag}b`, 3000)
     const batchedWrites = { writes: 0 }
     const oneByOneWrites = { writes: 0 }
-    const batched = await importFile(countingWrites(tdb.db, batchedWrites), world.companyA, world.adminA.id, batchedFile, 100)
-    const oneByOne = await importFile(countingWrites(tdb.db, oneByOneWrites), world.companyB, world.adminB.id, oneByOneFile, 1)
+    const batched = await importFile(countingWrites(suite.tdb.db, batchedWrites), suite.world.companyA, suite.world.adminA.id, batchedFile, 100)
+    const oneByOne = await importFile(countingWrites(suite.tdb.db, oneByOneWrites), suite.world.companyB, suite.world.adminB.id, oneByOneFile, 1)
 
-    const a = shortOffsets(await stateOf(world.companyA, `${tag}a`), 2000)
-    const b = shortOffsets(await stateOf(world.companyB, `${tag}b`), 3000)
+    const a = shortOffsets(await stateOf(suite.world.companyA, `${tag}a`), 2000)
+    const b = shortOffsets(await stateOf(suite.world.companyB, `${tag}b`), 3000)
     expect(a).toEqual(b)
     expect(a).toEqual([
       { who: 'x1', firstName: 'One', jobTitle: null, live: true, numbers: [] },
@@ -149,7 +128,7 @@ describe.each(dbKinds())('batched apply on %s', (kind) => {
 
   async function planned (companyId: string, csv: string) {
     const parsed = await parseCsv(csv, { endpoint: 'import' })
-    const snapshot = await loadSnapshot(tdb.db, companyId, parsed.rows)
+    const snapshot = await loadSnapshot(suite.tdb.db, companyId, parsed.rows)
     return planRows(parsed.rows, parsed.errors, snapshot, { companyId, nostrict: false, mode: 'user' })
   }
 
@@ -158,44 +137,44 @@ describe.each(dbKinds())('batched apply on %s', (kind) => {
   it('a user deleted between planning and applying fails its line (3101) alone; the batch around it is applied', async () => {
     const tag = newId().slice(-8)
     const e = (k: string) => `${k}-${tag}@example.com`
-    const ids = [await addUser(tdb.db, world.companyA, e('a')), await addUser(tdb.db, world.companyA, e('b')), await addUser(tdb.db, world.companyA, e('c'))]
-    const entries = await planned(world.companyA, `__action__;loginEmail;firstName\nupdate;${e('a')};A2\nupdate;${e('b')};B2\nupdate;${e('c')};C2\n`)
+    const ids = [await addUser(suite.tdb.db, suite.world.companyA, e('a')), await addUser(suite.tdb.db, suite.world.companyA, e('b')), await addUser(suite.tdb.db, suite.world.companyA, e('c'))]
+    const entries = await planned(suite.world.companyA, `__action__;loginEmail;firstName\nupdate;${e('a')};A2\nupdate;${e('b')};B2\nupdate;${e('c')};C2\n`)
     expect(entries.map((x) => x.outcome)).toEqual(['update', 'update', 'update'])
-    await softDeleteUser(tdb.db, ids[1]!)
+    await softDeleteUser(suite.tdb.db, ids[1]!)
 
-    const results = await tdb.db.transaction((tx) => applyEntries(tx, entries, { ...ctx, companyId: world.companyA }))
+    const results = await suite.tdb.db.transaction((tx) => applyEntries(tx, entries, { ...ctx, companyId: suite.world.companyA }))
     expect(results.map((r) => [r.lineNumber, r.status, r.errorCode])).toEqual([[2, 'success', null], [3, 'failed', 3101], [4, 'success', null]])
-    const names = await tdb.db.query<{ id: string, firstName: string | null }>('SELECT id, first_name AS "firstName" FROM users WHERE id = ANY($1::bpchar[]) ORDER BY login_email', [ids])
+    const names = await suite.tdb.db.query<{ id: string, firstName: string | null }>('SELECT id, first_name AS "firstName" FROM users WHERE id = ANY($1::bpchar[]) ORDER BY login_email', [ids])
     expect(names.map((n) => n.firstName)).toEqual(['A2', null, 'C2'])
   })
 
   it('an e-mail taken by another company between planning and applying fails that create alone; the others are created', async () => {
     const tag = newId().slice(-8)
     const e = (k: string) => `${k}-${tag}@example.com`
-    const entries = await planned(world.companyA, `__action__;loginEmail;firstName\ncreate;${e('p')};P\ncreate;${e('q')};Q\ncreate;${e('r')};R\n`)
+    const entries = await planned(suite.world.companyA, `__action__;loginEmail;firstName\ncreate;${e('p')};P\ncreate;${e('q')};Q\ncreate;${e('r')};R\n`)
     expect(entries.map((x) => x.outcome)).toEqual(['create', 'create', 'create'])
-    await addUser(tdb.db, world.companyB, e('q'))
+    await addUser(suite.tdb.db, suite.world.companyB, e('q'))
 
-    const results = await tdb.db.transaction((tx) => applyEntries(tx, entries, { ...ctx, companyId: world.companyA }))
+    const results = await suite.tdb.db.transaction((tx) => applyEntries(tx, entries, { ...ctx, companyId: suite.world.companyA }))
     expect(results.map((r) => [r.lineNumber, r.status, r.errorCode])).toEqual([[2, 'success', null], [3, 'failed', 3199], [4, 'success', null]])
-    const live = await tdb.db.query<{ who: string, companyId: string }>(
+    const live = await suite.tdb.db.query<{ who: string, companyId: string }>(
       'SELECT split_part(login_email, \'-\', 1) AS who, company_id AS "companyId" FROM users WHERE login_email LIKE $1 AND deleted_at IS NULL ORDER BY who', [`%-${tag}@example.com`])
-    expect(live).toEqual([{ who: 'p', companyId: world.companyA }, { who: 'q', companyId: world.companyB }, { who: 'r', companyId: world.companyA }])
+    expect(live).toEqual([{ who: 'p', companyId: suite.world.companyA }, { who: 'q', companyId: suite.world.companyB }, { who: 'r', companyId: suite.world.companyA }])
   })
 
   it('a batch refused inside the import rolls its chunk back; the chunk is applied again, each line once', async () => {
     const tag = newId().slice(-8)
     const emails = Array.from({ length: 6 }, (_, i) => `r${i}-${tag}@example.com`)
-    for (const m of emails) await addUser(tdb.db, world.companyA, m, { firstName: 'Before' })
+    for (const m of emails) await addUser(suite.tdb.db, suite.world.companyA, m, { firstName: 'Before' })
     const body = ['__action__;loginEmail;firstName', ...emails.map((m, i) => `upsert;${m};After${i}`)].join('\n') + '\n'
     // Refused twice: once without savepoints (the chunk is rolled back), once as a batch under its
     // savepoint; the lines then go one by one.
-    const report = await importFile(refusing(tdb.db, 'UPDATE users u SET', 2), world.companyA, world.adminA.id, body, 100)
+    const report = await importFile(refusing(suite.tdb.db, 'UPDATE users u SET', 2), suite.world.companyA, suite.world.adminA.id, body, 100)
     expect(report).toEqual(emails.map((_, i) => ({ lineNumber: i + 2, status: 'success', errorCode: null })))
-    const rows = await tdb.db.query<{ firstName: string, n: number }>(
+    const rows = await suite.tdb.db.query<{ firstName: string, n: number }>(
       'SELECT first_name AS "firstName", count(*) OVER ()::int AS n FROM users WHERE login_email = ANY($1::text[]) ORDER BY login_email', [emails])
     expect(rows.map((r) => r.firstName)).toEqual(emails.map((_, i) => `After${i}`))
-    const results = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM import_line_results r JOIN import_lines l USING (req_id, seq) WHERE l.login_email = ANY($1::text[])', [emails])
+    const results = await suite.tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM import_line_results r JOIN import_lines l USING (req_id, seq) WHERE l.login_email = ANY($1::text[])', [emails])
     expect(results).toEqual([{ n: 6 }])
   })
 })
