@@ -103,21 +103,20 @@ export async function listLiveUsers (q: Queryable, companyId: string, page: { li
 
 // One index probe per e-mail, whatever the statistics say: PGlite never analyses its tables, and
 // with stale statistics both `= ANY($1)` and a plain join read every user of the server per call.
-/** What planning a line needs of its user: who it is and every field a line can write. */
-export type PlannedUser = Pick<UserRow, 'id' | 'companyId' | 'loginEmail' | keyof WritableUserFields>
-
-const PLANNED_USER = `SELECT u.id, u.company_id AS "companyId", u.login_email AS "loginEmail", ${writableFieldsSelect('u')}`
+/** What planning a line needs of its user: who it is and the fields its line can write. */
+export type PlannedUser = Pick<UserRow, 'id' | 'companyId' | 'loginEmail'> & Partial<Pick<UserRow, keyof WritableUserFields>>
 
 /**
- * The live users of these login e-mails, in any company. One index probe per e-mail: PGlite never
- * analyses its tables, and a plain join then read every user on each call. Only the columns planning
- * reads: on PGlite each column of each row costs its conversion.
+ * The live users of these login e-mails, in any company, with the fields named (all by default).
+ * One index probe per e-mail: PGlite never analyses its tables, and a plain join then read every user
+ * on each call. Only the columns planning reads: each column of each row costs its conversion.
  */
-export async function findLiveUsersByEmails (q: Queryable, loginEmails: readonly string[]): Promise<PlannedUser[]> {
+export async function findLiveUsersByEmails (q: Queryable, loginEmails: readonly string[], fields?: ReadonlyArray<keyof WritableUserFields>): Promise<PlannedUser[]> {
   if (loginEmails.length === 0) return []
   return manyRows<PlannedUser>(q,
-    `${PLANNED_USER} FROM unnest($1::text[]) AS e(login_email)
-     CROSS JOIN LATERAL (SELECT * FROM users WHERE login_email = e.login_email AND deleted_at IS NULL LIMIT 1) u`, [loginEmails])
+    `SELECT u.id, u.company_id AS "companyId", u.login_email AS "loginEmail"${writableFieldsSelect('u', fields)}
+       FROM unnest($1::text[]) AS e(login_email)
+      CROSS JOIN LATERAL (SELECT * FROM users WHERE login_email = e.login_email AND deleted_at IS NULL LIMIT 1) u`, [loginEmails])
 }
 
 /** Every live login e-mail, or undefined when there are more than `limit` (too many to hold). */

@@ -53,9 +53,9 @@ const COLUMNS: Record<keyof WritableUserFields, { column: string, cast: string, 
   phoneNumbers: { column: 'phone_numbers', cast: 'jsonb', json: true },
 }
 
-/** The select list of every writable field under its API name, e.g. `u.first_name AS "firstName"`. */
-export function writableFieldsSelect (alias: string): string {
-  return Object.entries(COLUMNS).map(([key, spec]) => `${alias}.${spec.column} AS "${key}"`).join(', ')
+/** The select list of these writable fields (all by default) under their API names, e.g. `u.first_name AS "firstName"`. */
+export function writableFieldsSelect (alias: string, fields: ReadonlyArray<keyof WritableUserFields> = Object.keys(COLUMNS) as Array<keyof WritableUserFields>): string {
+  return fields.map((key) => `, ${alias}.${COLUMNS[key].column} AS "${key}"`).join('')
 }
 
 function assignments (fields: WritableUserFields, firstParam: number): { columns: string[], casts: string[], values: unknown[] } {

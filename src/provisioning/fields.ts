@@ -10,6 +10,24 @@ const SCALARS = [
   'timezone', 'visibility', 'authenticationType', 'selectedAppCustomisationTemplateName', 'photoUrl', 'ldapId',
 ] as const
 
+const LISTS = ['accountType', 'isInitialized', 'tags', 'services', 'emails'] as const
+const READABLE = new Set<string>([...SCALARS, ...LISTS])
+
+/**
+ * The user fields lines with these values can change, hence all planning must know of their users
+ * (their cells name the same columns on every line of a file).
+ */
+export function fieldsNamed (rows: ReadonlyArray<{ values: RowValues }>): Array<keyof UserFields> {
+  const keys = new Set<keyof UserFields>()
+  for (const row of rows) {
+    for (const key of Object.keys(row.values)) {
+      if (READABLE.has(key)) keys.add(key as keyof UserFields)
+      else if (key === 'businessPhones' || key === 'mobilePhones') keys.add('phoneNumbers')
+    }
+  }
+  return [...keys]
+}
+
 /** What an empty cell means under `sync` for the fields that cannot be null (the creation defaults, §9). */
 const CLEARED = { accountType: 'free', isInitialized: false } as const
 

@@ -2,6 +2,7 @@ import type { CsvRow } from '../csv/types.js'
 import type { Queryable } from '../db/db.js'
 import { findNumbersInvolved, listCompanyPbxIds } from '../db/pbx-repository.js'
 import { findLiveUsersByEmails } from '../db/users-repository.js'
+import { fieldsNamed } from './fields.js'
 import type { Snapshot } from './plan.js'
 
 const SNAPSHOT_BATCH = 5000
@@ -23,8 +24,9 @@ export async function loadSnapshot (q: Queryable, companyId: string, rows: reado
   const users: Snapshot['users'] = []
   // Chunked, with a macrotask turn between queries: PGlite answers on the event loop, and one
   // 100,000-element lookup blocked it for over a second.
+  const fields = fieldsNamed(rows)
   for (let i = 0; i < emails.length; i += SNAPSHOT_BATCH) {
-    users.push(...await findLiveUsersByEmails(q, emails.slice(i, i + SNAPSHOT_BATCH)))
+    users.push(...await findLiveUsersByEmails(q, emails.slice(i, i + SNAPSHOT_BATCH), fields))
     if (i + SNAPSHOT_BATCH < emails.length) await new Promise((resolve) => setImmediate(resolve))
   }
   // create and update never read or free the numbers a user holds: only the other actions need them.
