@@ -90,12 +90,23 @@ export async function listPendingImportIds (q: Queryable): Promise<Array<{ reqId
   return q.query('SELECT req_id AS "reqId", company_id AS "companyId" FROM imports WHERE status = \'Pending\' ORDER BY start_time')
 }
 
-export async function nextUnappliedLines (q: Queryable, reqId: string, limit: number, afterSeq = -1): Promise<StoredLine[]> {
-  const lines = await manyRows<StoredLine>(q,
-    `SELECT seq, line_number AS "lineNumber", action, login_email AS "loginEmail", input FROM import_lines l
-      WHERE req_id = $1 AND seq > $3 AND NOT EXISTS (SELECT 1 FROM import_line_results r WHERE r.req_id = l.req_id AND r.seq = l.seq)
-      ORDER BY seq LIMIT $2`, [reqId, limit, afterSeq])
-  return lines.sort((a, b) => a.seq - b.seq)
+/**
+ * The next `limit` lines without a result after `afterSeq`, in order. Lines are numbered 0…total−1 at
+ * intake; each query reads one range of `limit` seqs of the lines and of their results, so a chunk
+ * costs the same at the end of a 250,000-line import as at its start. (With `seq > afterSeq` alone
+ * and an anti-join, PostgreSQL hashed every result of the import for each chunk.)
+ */
+export async function nextUnappliedLines (q: Queryable, reqId: string, limit: number, afterSeq: number, lastSeq: number): Promise<StoredLine[]> {
+  const lines: StoredLine[] = []
+  for (let from = afterSeq; lines.length < limit && from < lastSeq; from += limit) {
+    const range = await manyRows<StoredLine>(q,
+      `SELECT seq, line_number AS "lineNumber", action, login_email AS "loginEmail", input FROM import_lines l
+        WHERE l.req_id = $1 AND l.seq > $2 AND l.seq <= $3
+          AND NOT EXISTS (SELECT 1 FROM import_line_results r WHERE r.req_id = $1 AND r.seq = l.seq AND r.seq > $2 AND r.seq <= $3)`,
+      [reqId, from, from + limit])
+    lines.push(...range.sort((a, b) => a.seq - b.seq))
+  }
+  return lines.slice(0, limit)
 }
 
 /** Which of these lines already have a result (applied by another worker meanwhile). */
@@ -159,11 +170,15 @@ export interface ReportLine {
   line: string | null
 }
 
-/** One page of the per-line report, in file order (keyset paging, so a large report streams). */
-export async function reportPage (q: Queryable, reqId: string, afterSeq: number, limit: number): Promise<ReportLine[]> {
+/**
+ * The per-line report of the lines numbered (afterSeq, afterSeq + count], in file order: a range of
+ * the lines and of their results, so each page costs the same however large the report.
+ */
+export async function reportPage (q: Queryable, reqId: string, afterSeq: number, count: number): Promise<ReportLine[]> {
   return q.query<ReportLine>(
     `SELECT l.seq, l.line_number AS "lineNumber", l.action, l.login_email AS "loginEmail", r.status, r.user_id AS "userId",
             r.error_code AS "errorCode", r.error_msg AS "errorMsg", CASE WHEN r.status = 'failed' THEN l.line END AS line
-       FROM import_lines l LEFT JOIN import_line_results r ON r.req_id = l.req_id AND r.seq = l.seq
-      WHERE l.req_id = $1 AND l.seq > $2 ORDER BY l.seq LIMIT $3`, [reqId, afterSeq, limit])
+       FROM import_lines l
+       LEFT JOIN import_line_results r ON r.req_id = l.req_id AND r.seq = l.seq AND r.seq > $2 AND r.seq <= $3
+      WHERE l.req_id = $1 AND l.seq > $2 AND l.seq <= $3 ORDER BY l.seq`, [reqId, afterSeq, afterSeq + count])
 }

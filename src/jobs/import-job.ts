@@ -42,8 +42,9 @@ export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOp
   const hash = deps.hasher ? deps.hasher.hash : (password: string) => hashPassword(password)
   const stop = new AbortController()
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal
+  let lastSeq = -1
   const load = async (afterSeq: number): Promise<Window> => {
-    const lines = await nextUnappliedLines(deps.db, reqId, deps.chunkSize, afterSeq)
+    const lines = await nextUnappliedLines(deps.db, reqId, deps.chunkSize, afterSeq, lastSeq)
     const hashes = hashChunk(lines, hash, signal)
     // Awaited later: a failure must not count as unhandled while the transaction runs.
     hashes.catch(() => {})
@@ -62,6 +63,7 @@ export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOp
   try {
     const found = await findImport(deps.db, reqId)
     if (found?.status !== 'Pending') return
+    lastSeq = found.total - 1
     const log = deps.logger.child({ reqId, companyId: found.companyId })
     const started = performance.now()
     log.info({ processed: found.processed, total: found.total }, 'applying import')

@@ -36,11 +36,11 @@ export function streamImportReport (q: Queryable, imp: ImportRow): Readable {
   const head = JSON.stringify({ data: importView(imp) })
   async function * chunks (): AsyncGenerator<string> {
     yield `${head.slice(0, -2)},"report":[`
-    let after = -1
     let first = true
-    for (;;) {
+    // Lines are numbered 0…total−1: one range of PAGE numbers per page.
+    for (let after = -1; after < imp.total - 1; after += PAGE) {
       const page = await reportPage(q, imp.reqId, after, PAGE)
-      if (page.length === 0) break
+      if (page.length === 0) continue
       const text = page.map((l) => JSON.stringify({
         lineNumber: l.lineNumber,
         action: l.action,
@@ -52,7 +52,6 @@ export function streamImportReport (q: Queryable, imp: ImportRow): Readable {
       })).join(',')
       yield (first ? '' : ',') + text
       first = false
-      after = page[page.length - 1]!.seq
     }
     yield ']}}'
   }
