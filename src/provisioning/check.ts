@@ -3,7 +3,7 @@ import { finished } from 'node:stream/promises'
 import { createDeflateRaw, createInflateRaw, inflateRawSync } from 'node:zlib'
 import { createClock } from '../csv/clock.js'
 import { parseCsv } from '../csv/parse.js'
-import type { CsvRow, EndpointKind, LineError, Mode } from '../csv/types.js'
+import type { CsvRow, EndpointKind, LineError, LineThreads, Mode } from '../csv/types.js'
 import type { Db } from '../db/db.js'
 import { upsertCommandReport } from '../db/commands-repository.js'
 import { listCompanyPbxIds } from '../db/pbx-repository.js'
@@ -26,6 +26,10 @@ export interface CheckRequest {
   budgetMs?: number | undefined
   /** Up to this many users on the server, their e-mails are read once (default LIVE_EMAILS_HELD). */
   liveEmailsHeld?: number | undefined
+  /** Where the lines of a body of THREADED_BYTES or more are parsed and validated, while this thread plans. */
+  lineThreads?: LineThreads | undefined
+  /** Smallest body checked on `lineThreads` (default THREADED_BYTES). */
+  threadedBytes?: number | undefined
 }
 
 export interface CheckError { lineNumber: number, column?: string, code: number, message: string }
@@ -104,6 +108,11 @@ const PLAN_BATCH_LINES = 2000
  * the lookups of a file of new users. Above it, every line is probed.
  */
 const LIVE_EMAILS_HELD = 200_000
+/**
+ * Smaller bodies are parsed on the event loop: a few batches leave little to overlap with planning,
+ * and sending them costs two messages each.
+ */
+const THREADED_BYTES = 512 * 1024
 /** Serialised JSON handed to the deflater at once. */
 const PIECE_CHARS = 256 * 1024
 
@@ -164,6 +173,7 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
       delimiter: req.delimiter,
       comment: req.comment,
       budgetMs: req.budgetMs,
+      pool: req.body.length >= (req.threadedBytes ?? THREADED_BYTES) ? req.lineThreads : undefined,
       onRows: async (rows, errors, fileMode) => {
         if (mode === undefined) {
           mode = fileMode
