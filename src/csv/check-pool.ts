@@ -15,13 +15,12 @@ interface Slot { worker: Worker, task: Task | undefined }
 
 // The entry is the sibling module: JavaScript in dist/; TypeScript under tsx and vitest, whose
 // loaders a worker thread does not get on Node 20 (not even from execArgv), so it registers tsx
-// itself first. Plain CommonJS, evaluated from this string.
-const BOOT = `
-const { workerData } = require('node:worker_threads')
-;(async () => {
-  if (workerData.tsx !== undefined) (await import(workerData.tsx)).register()
-  await import(workerData.entry)
-})()`
+// itself first. An ES module in a data: URL, which no --input-type can make CommonJS.
+const BOOT = new URL(`data:text/javascript,${encodeURIComponent(`
+import { workerData } from 'node:worker_threads'
+if (workerData.tsx !== undefined) (await import(workerData.tsx)).register()
+await import(workerData.entry)
+`)}`)
 
 function workerData (): { entry: string, tsx: string | undefined } {
   const ext = extname(fileURLToPath(import.meta.url))
@@ -50,7 +49,7 @@ export function createCheckPool (threads: number): CheckPool {
   let closed = false
 
   function spawn (): Slot {
-    const worker = new Worker(BOOT, { eval: true, workerData: data, resourceLimits: RESOURCE_LIMITS })
+    const worker = new Worker(BOOT, { workerData: data, resourceLimits: RESOURCE_LIMITS })
     const slot: Slot = { worker, task: undefined }
     const fail = (err: Error) => {
       const i = slots.indexOf(slot)
