@@ -19,6 +19,8 @@ export interface BatchSetup {
   header: Header
   limits: Limits
   dialect: Dialect
+  /** ParseOptions.keepRaw. */
+  keepRaw: boolean
 }
 
 interface PapaOutput { data: string[][], errors: unknown[] }
@@ -40,9 +42,9 @@ export const emptyFields = (cells: readonly string[]) => cells.every((c) => c.tr
  * Splits and checks the data lines of batches of one file, each batch on its own. With a clock, it
  * yields to the event loop between lines (on the thread that serves HTTP).
  */
-export function createBatchChecker ({ header, limits, dialect }: BatchSetup) {
+export function createBatchChecker ({ header, limits, dialect, keepRaw }: BatchSetup) {
   const papa = createPapa(dialect)
-  const lines = createLineChecker(header, limits, dialect.delimiter)
+  const lines = createLineChecker(header, limits, dialect.delimiter, keepRaw)
   return async (batch: RecordBatch, clock?: Clock): Promise<CheckedLines> => {
     const { text, starts, ends } = batch
     const out = papa.parse(text, 0, false) as PapaOutput

@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs'
+import { setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
 import { createBatchChecker, type BatchChecker, type BatchSetup, type RecordBatch } from './batches.js'
 import type { CheckedLines } from './rows.js'
@@ -9,6 +11,14 @@ export type CheckReply = { checked: CheckedLines } | { failure: string }
 
 /** Files being checked at once stay few (MAX_CONCURRENT_CHECKS); a setup evicted early is compiled again. */
 const MAX_SETUPS = 8
+
+/** Nice value of this thread: the event loop's thread (HTTP, planning) gets a core first when both want one. */
+const NICE = 10
+
+// On Linux, nice is per thread and this thread's id is in /proc/thread-self; elsewhere it stays as is.
+try {
+  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), NICE)
+} catch {}
 
 const checkers = new Map<number, BatchChecker>()
 const port = parentPort

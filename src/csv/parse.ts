@@ -126,7 +126,7 @@ class FileParser {
     if (cells === undefined) throw fileError('csvInvalidFile', lineNumber, 'the line cannot be read as CSV (check its quotes)')
     if (emptyFields(cells)) return
     this.header = resolveHeader(cells, lineNumber, this.options.endpoint, this.limits, this.dialect.delimiter)
-    this.setup = { header: this.header, limits: this.limits, dialect: this.dialect }
+    this.setup = { header: this.header, limits: this.limits, dialect: this.dialect, keepRaw: this.options.keepRaw ?? true }
     if (this.options.pool === undefined) this.checker = createBatchChecker(this.setup)
   }
 

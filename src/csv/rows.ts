@@ -52,7 +52,7 @@ export interface CheckedLines {
  * (400504) and an invalid __action__ (400506) are faults that stop the batch; everything else
  * becomes line errors, all of them, and the line stays in `rows`, marked invalid.
  */
-export function createLineChecker (header: Header, limits: Limits, delimiter: string) {
+export function createLineChecker (header: Header, limits: Limits, delimiter: string, keepRaw: boolean) {
   const { names, mode, actionIndex, loginIndex, passwordIndex } = header
   const { schema } = compileRowSchema(names, mode)
   const actions = new Set<string>(ACTIONS[mode])
@@ -83,9 +83,11 @@ export function createLineChecker (header: Header, limits: Limits, delimiter: st
     const loginEmail = (cells[loginIndex] ?? '').toLowerCase()
     // A line with missing or extra fields may have its password anywhere near its column.
     const shift = Math.abs(cells.length - names.length)
-    const raw = passwordIndex === -1 || (shift === 0 && cells[passwordIndex] === '')
-      ? record
-      : blankFields(record, passwordIndex - shift, passwordIndex + shift, delimiter)
+    const raw = !keepRaw
+      ? ''
+      : passwordIndex === -1 || (shift === 0 && cells[passwordIndex] === '')
+        ? record
+        : blankFields(record, passwordIndex - shift, passwordIndex + shift, delimiter)
     const row: CsvRow = { lineNumber, action: action as Action, loginEmail, valid: true, values: NO_VALUES, raw }
     const { errors } = out
     out.rows.push(row)

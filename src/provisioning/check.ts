@@ -174,6 +174,7 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
       comment: req.comment,
       budgetMs: req.budgetMs,
       pool: req.body.length >= (req.threadedBytes ?? THREADED_BYTES) ? req.lineThreads : undefined,
+      keepRaw: false,
       onRows: async (rows, errors, fileMode) => {
         if (mode === undefined) {
           mode = fileMode
