@@ -29,9 +29,9 @@ function workerData (): { entry: string, tsx: string | undefined } {
 }
 
 /**
- * A thread holds about 12 MB (its modules) and one batch, but with the main thread's heap limit its
- * heap grew by 60 MB of garbage during a 25 MB check. With this limit V8 collects sooner: two threads
- * added about 50 MB instead of 130 MB, for 5% more CPU time (64 MB: 30% more).
+ * A thread's modules take about 12 MB of heap, but with the main isolate's heap limit two threads
+ * grew by 70–130 MB during a 25 MB check. With this one V8 collects sooner: about 50 MB, for 10–25 %
+ * more CPU time (64 MB: about 30 %).
  */
 const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 128 }
 
