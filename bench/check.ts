@@ -10,8 +10,10 @@
  *      PGlite, the whole answer read (streamed and counted, not kept); warmed up once on the first
  *      5,000 lines, then measured once, with
  *      - RSS sampled every 20 ms by a worker thread (so a blocked event loop cannot hide the peak),
- *      - a concurrent client polling GET /health sequentially on the same server, which measures
- *        event-loop blocking (client and server share this process's event loop).
+ *      - a concurrent client polling GET /health sequentially on the same server, at most one
+ *        request every 10 ms, which measures event-loop blocking (client and server share this
+ *        process's event loop; unpaced, the poller's own requests took seconds of that loop from
+ *        the check once the check stopped blocking it, and how much depended on the latency measured).
  * `--phases` also times the steps of a check in-process (decode, parse, snapshot, plan) and checkCsv as a whole;
  * `--profile FILE` writes a CPU profile of the measured round trip alone (open it in Chrome DevTools).
  *
@@ -47,6 +49,7 @@ const CHECK_PATH = '/api/rainbow/massprovisioning/v1.0/users/imports/check'
 const ADMIN_EMAIL = 'bench-admin@acme-corporation.example.com'
 const ADMIN_PASSWORD = 'Bench-Passw0rd!'
 const WARMUP_LINES = 5000
+const HEALTH_INTERVAL_MS = 10
 
 export interface CheckBenchOptions {
   lines: number
@@ -268,8 +271,8 @@ async function postCheckStreamed (base: string, token: string, body: Buffer) {
   return { status: res.status, bytes, planEntries, head: head.slice(0, 500) }
 }
 
-/** Sequential GET /health on a keep-alive connection (node:http: lighter than fetch) until stopped. */
-function startHealthPoller (base: string) {
+/** Sequential GET /health on a keep-alive connection (node:http: lighter than fetch), one every `intervalMs` at most, until stopped. */
+function startHealthPoller (base: string, intervalMs = HEALTH_INTERVAL_MS) {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   const latencies: number[] = []
   let failures = 0
@@ -292,7 +295,9 @@ function startHealthPoller (base: string) {
     while (!state.stopped) {
       const t = performance.now()
       await once()
-      latencies.push(performance.now() - t)
+      const latency = performance.now() - t
+      latencies.push(latency)
+      if (latency < intervalMs && !state.stopped) await sleep(intervalMs - latency)
     }
   })()
   return {

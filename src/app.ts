@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { createCheckPool } from './csv/check-pool.js'
 import type { Db } from './db/db.js'
 import authPlugin from './plugins/auth.js'
 import errorHandler from './plugins/error-handler.js'
@@ -24,6 +25,7 @@ export interface AppDeps {
     RATE_LIMIT_MAX?: number
     RATE_LIMIT_WINDOW?: number
     MAX_CONCURRENT_CHECKS?: number
+    CHECK_THREADS?: number
     MAX_QUEUED_CHECKS?: number
     CHECK_QUEUE_TIMEOUT?: number
     MAX_PENDING_IMPORTS?: number
@@ -72,8 +74,12 @@ export async function buildApp (deps: AppDeps) {
     checkQueueTimeoutMs: (deps.config.CHECK_QUEUE_TIMEOUT ?? 60) * 1000,
     maxPendingImports: deps.config.MAX_PENDING_IMPORTS ?? 10,
   })
+  const checkThreads = deps.config.CHECK_THREADS ?? 2
+  const lineThreads = checkThreads > 0 ? createCheckPool(checkThreads) : undefined
+  if (lineThreads !== undefined) app.addHook('onClose', () => lineThreads.close())
   await app.register(routes, {
     db: deps.db,
+    lineThreads,
     version: VERSION,
     requireAppAuth: deps.config.REQUIRE_APP_AUTH,
     checks: [{ name: 'database', check: () => deps.db.ping() }, ...(deps.checks ?? [])],

@@ -30,6 +30,8 @@ const EnvSchema = z.object({
   RATE_LIMIT_WINDOW: z.coerce.number().int().min(1).max(3600).default(60).describe('Rate-limit window in seconds'),
   MAX_CONCURRENT_CHECKS: z.coerce.number().int().min(1).max(256).default(2).describe('Checks one process runs at once; more wait in a bounded queue (MAX_QUEUED_CHECKS)'),
   MAX_QUEUED_CHECKS: z.coerce.number().int().min(0).max(100_000).default(500).describe('Checks that wait for a free slot (their bodies unread); beyond: 503 at once'),
+  CHECK_THREADS: z.coerce.number().int().min(0).max(64).default(2)
+    .describe('Threads that parse and validate the lines of large checked files while the event loop plans them; 0 = on the event loop'),
   CHECK_QUEUE_TIMEOUT: z.coerce.number().int().min(1).max(600).default(60).describe('Seconds a check waits for a slot before a 503'),
   MAX_PENDING_IMPORTS: z.coerce.number().int().min(1).max(10_000).default(10).describe('Unfinished imports per company; the next one answers 429'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

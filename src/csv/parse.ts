@@ -1,17 +1,18 @@
-import Papa from 'papaparse'
+import type Papa from 'papaparse'
+import { createBatchChecker, createPapa, emptyFields, parseRecord, type BatchChecker, type BatchSetup, type RecordBatch } from './batches.js'
 import { createClock, type Clock } from './clock.js'
 import { decodeChunks } from './decode.js'
 import { commentOption, delimiterOption, detectDelimiter, detectNewline } from './dialect.js'
 import { fileError } from './file-errors.js'
 import { resolveHeader, type Header } from './header.js'
 import { RecordReader, type Dialect } from './records.js'
-import { createRowChecker, type RowChecker } from './rows.js'
-import { DEFAULT_LIMITS, type Limits, type ParseOptions, type ParseResult } from './types.js'
+import { createLineTally, type CheckedLines } from './rows.js'
+import { DEFAULT_LIMITS, type CsvRow, type LineError, type Limits, type ParseOptions, type ParseResult } from './types.js'
 
 /** Characters handed to papaparse at once: about 2 ms of parsing, so yields stay frequent. */
 const BATCH_CHARS = 128 * 1024
-
-interface PapaOutput { data: string[][], errors: unknown[] }
+/** Batches a checking thread has queued: enough to keep it busy while this thread plans, few enough to keep memory flat. */
+const BATCHES_PER_THREAD = 2
 
 /**
  * D9 intake: bytes (or already decoded text) → header, mode, typed rows and every line error.
@@ -45,17 +46,25 @@ export async function parseCsv (input: string | Uint8Array, options: ParseOption
   return file.finish()
 }
 
+const ignore = () => {}
+
 class FileParser {
   private readonly reader: RecordReader
   private readonly papa: Papa.Parser
+  private readonly tally
   private header: Header | undefined
-  private checker: RowChecker | undefined
-  // The batch of records handed to papaparse together, as parallel arrays.
+  private setup: BatchSetup | undefined
+  private checker: BatchChecker | undefined
+  // The batch of records being gathered, as parallel arrays (offsets in the current window).
   private starts: number[] = []
   private ends: number[] = []
   private lines: number[] = []
   private contiguous = true
   private batchChars = 0
+  /** Batches being checked, in file order. */
+  private readonly pending: Array<Promise<CheckedLines>> = []
+  private readonly rows: CsvRow[] = []
+  private readonly errors: LineError[] = []
 
   constructor (
     private readonly dialect: Dialect,
@@ -65,7 +74,8 @@ class FileParser {
   ) {
     // One record may be as long as its columns and fields allow, every quote doubled.
     this.reader = new RecordReader(dialect, limits.maxColumns * (2 * limits.maxFieldChars + 3))
-    this.papa = new Papa.Parser({ delimiter: dialect.delimiter, newline: dialect.newline, quoteChar: '"', escapeChar: '"' })
+    this.papa = createPapa(dialect)
+    this.tally = createLineTally(limits)
   }
 
   /** Reads every complete record of the window; returns the incomplete rest. */
@@ -73,8 +83,22 @@ class FileParser {
     const r = this.reader
     r.feed(window, final)
     let lastAfter = -1
-    while (r.next()) {
+    for (;;) {
+      let more: boolean
+      try {
+        more = r.next()
+      } catch (err) {
+        // The batches handed over before this line are settled first, as when checked here: one of them may be refused.
+        await this.settleAll()
+        throw err
+      }
+      if (!more) break
       if (r.blank()) continue
+      if (this.header === undefined) {
+        this.headerLine(window.slice(r.start, r.end), r.lineNumber)
+        if (this.clock.due()) await this.clock.pause()
+        continue
+      }
       // A skipped blank line or a stripped comment breaks the batch into pieces to join.
       if (this.starts.length > 0 && r.start !== lastAfter) this.contiguous = false
       this.starts.push(r.start)
@@ -88,62 +112,75 @@ class FileParser {
     return final ? '' : r.rest()
   }
 
-  finish (): ParseResult {
-    if (this.header === undefined || this.checker === undefined) throw fileError('csvNoData', undefined, 'the file has no header line and no data line')
-    const { dataLines } = this.checker
+  async finish (): Promise<ParseResult> {
+    await this.settleAll()
+    if (this.header === undefined) throw fileError('csvNoData', undefined, 'the file has no header line and no data line')
+    const { dataLines } = this.tally
     if (dataLines === 0) throw fileError('csvNoData', this.header.lineNumber, 'the file has a header but no data line')
     const { names, mode } = this.header
-    return { delimiter: this.dialect.delimiter, header: names, columns: names.length, mode, dataLines, ...this.checker.take() }
+    return { delimiter: this.dialect.delimiter, header: names, columns: names.length, mode, dataLines, rows: this.rows, errors: this.errors }
+  }
+
+  private headerLine (record: string, lineNumber: number): void {
+    const cells = parseRecord(this.papa, record, this.dialect.newline)
+    if (cells === undefined) throw fileError('csvInvalidFile', lineNumber, 'the line cannot be read as CSV (check its quotes)')
+    if (emptyFields(cells)) return
+    this.header = resolveHeader(cells, lineNumber, this.options.endpoint, this.limits, this.dialect.delimiter)
+    this.setup = { header: this.header, limits: this.limits, dialect: this.dialect, keepRaw: this.options.keepRaw ?? true }
+    if (this.options.pool === undefined) this.checker = createBatchChecker(this.setup)
   }
 
   private async flush (window: string, lastAfter: number): Promise<void> {
     const { starts, ends, lines } = this
     const count = starts.length
-    if (count === 0) return
+    if (count === 0 || this.setup === undefined) return
     const nl = this.dialect.newline
-    let text: string
+    const first = starts[0] as number
+    let batch: RecordBatch
     if (this.contiguous && lastAfter !== -1) {
-      text = window.slice(starts[0], lastAfter)
+      let text = window.slice(first, lastAfter)
       if (!text.endsWith(nl)) text += nl
+      batch = { text, starts: starts.map((s) => s - first), ends: ends.map((e) => e - first), lines }
     } else {
-      text = starts.map((s, k) => window.slice(s, ends[k])).join(nl) + nl
-    }
-    const out = this.papa.parse(text, 0, false) as PapaOutput
-    // papaparse ends with one empty row after the final line break.
-    const aligned = out.errors.length === 0 && out.data.length === count + 1
-    for (let k = 0; k < count; k++) {
-      const record = window.slice(starts[k], ends[k])
-      const cells = aligned ? out.data[k] as string[] : this.parseOne(record, lines[k] as number)
-      this.row(cells, lines[k] as number, record)
-      if (this.clock.due()) await this.clock.pause()
+      const records = starts.map((s, k) => window.slice(s, ends[k]))
+      const at: number[] = []
+      let offset = 0
+      for (const record of records) {
+        at.push(offset)
+        offset += record.length + 1
+      }
+      batch = { text: records.join(nl) + nl, starts: at, ends: at.map((s, k) => s + (records[k] as string).length), lines }
     }
     this.starts = []
     this.ends = []
     this.lines = []
     this.contiguous = true
     this.batchChars = 0
+
+    const { pool } = this.options
+    const checked = pool === undefined ? (this.checker as BatchChecker)(batch, this.clock) : pool.check(this.setup, batch)
+    // Settled in order below; the batches after a refused one are never read.
+    checked.catch(ignore)
+    this.pending.push(checked)
+    const queued = pool === undefined ? 0 : BATCHES_PER_THREAD * pool.threads
+    while (this.pending.length > queued) await this.settle()
+  }
+
+  private async settleAll (): Promise<void> {
+    while (this.pending.length > 0) await this.settle()
+  }
+
+  /** The oldest batch: counted, its duplicates found, then handed over (or kept). */
+  private async settle (): Promise<void> {
+    const batch = await (this.pending.shift() as Promise<CheckedLines>)
+    this.tally.add(batch)
+    const { rows, errors } = batch
     const { onRows } = this.options
-    if (onRows !== undefined && this.checker !== undefined && this.header !== undefined) {
-      const { rows, errors } = this.checker.take()
-      if (rows.length > 0 || errors.length > 0) await onRows(rows, errors, this.header.mode)
+    if (onRows === undefined) {
+      for (const row of rows) this.rows.push(row)
+      for (const e of errors) this.errors.push(e)
+    } else if (rows.length > 0 || errors.length > 0) {
+      await onRows(rows, errors, (this.header as Header).mode)
     }
-  }
-
-  // Never expected (the record reader refuses what papaparse would read differently); kept so a
-  // disagreement costs speed, not wrong line numbers.
-  private parseOne (record: string, lineNumber: number): string[] {
-    const out = this.papa.parse(record + this.dialect.newline, 0, false) as PapaOutput
-    if (out.errors.length > 0 || out.data.length !== 2) throw fileError('csvInvalidFile', lineNumber, 'the line cannot be read as CSV (check its quotes)')
-    return out.data[0] as string[]
-  }
-
-  private row (cells: string[], lineNumber: number, record: string): void {
-    if (cells.every((c) => c.trim() === '')) return // a line of empty fields (;;;) counts as blank
-    if (this.checker === undefined) {
-      this.header = resolveHeader(cells, lineNumber, this.options.endpoint, this.limits, this.dialect.delimiter)
-      this.checker = createRowChecker(this.header, this.limits, this.dialect.delimiter)
-      return
-    }
-    this.checker.check(cells, lineNumber, record)
   }
 }

@@ -1,3 +1,4 @@
+import type { FileErrorKind } from './file-errors.js'
 import { fileError, quoted } from './file-errors.js'
 import type { Header } from './header.js'
 import { LineErrorCodes } from './line-errors.js'
@@ -25,57 +26,76 @@ const ACTION_HINTS: Partial<Record<Mode, string>> = {
 }
 
 /**
- * Checks the data lines of one file against its header. File-level problems throw a RainbowError
- * (D8 limits: 400504; an invalid __action__: 400506, the issue lists it among file errors);
- * everything else becomes line errors, all of them, and the line stays in `rows`, marked invalid.
+ * A file-level error found on a line, as data: lines may be checked on another thread, and the
+ * thread reading the file turns it into the RainbowError once the lines before it are counted.
  */
-export function createRowChecker (header: Header, limits: Limits, delimiter: string) {
+export interface LineFault {
+  kind: FileErrorKind
+  lineNumber: number
+  message: string
+  /** The line counts as a data line before this fault (the row limit, checked in file order, wins). */
+  counted: boolean
+}
+
+/** Checked lines of one batch, before the checks that need the lines before them (see createLineTally). */
+export interface CheckedLines {
+  rows: CsvRow[]
+  errors: LineError[]
+  /** Per row: where in `errors` a duplicate-login error of its line goes; -1 when its login is not compared. */
+  logins: number[]
+  /** The file-level error that stopped the batch, after its rows. */
+  fault?: LineFault | undefined
+}
+
+/**
+ * Checks data lines against their header, each on its own (what can run on any thread): D8 limits
+ * (400504) and an invalid __action__ (400506) are faults that stop the batch; everything else
+ * becomes line errors, all of them, and the line stays in `rows`, marked invalid.
+ */
+export function createLineChecker (header: Header, limits: Limits, delimiter: string, keepRaw: boolean) {
   const { names, mode, actionIndex, loginIndex, passwordIndex } = header
   const { schema } = compileRowSchema(names, mode)
   const actions = new Set<string>(ACTIONS[mode])
-  // A dictionary, not a Map: a property key is internalised, which copies the e-mail out of the
-  // parsed text it was cut from. Map keys (here, and the planner's) kept every batch of a 25 MB file alive.
-  const firstLineOf: Record<string, number> = Object.create(null) as Record<string, number>
-  let rows: CsvRow[] = []
-  let errors: LineError[] = []
-  let dataLines = 0
+  let out: CheckedLines = { rows: [], errors: [], logins: [] }
 
   const columnName = (i: number) => names[i] ?? `#${i + 1}`
+  const fault = (kind: FileErrorKind, lineNumber: number, message: string, counted = false): LineFault => ({ kind, lineNumber, message, counted })
 
-  function check (cells: string[], lineNumber: number, record: string): void {
+  function check (cells: string[], lineNumber: number, record: string): LineFault | undefined {
     if (cells.length > limits.maxColumns) {
-      throw fileError('csvOverLimit', lineNumber, `the line has ${cells.length} fields, more than the limit of ${limits.maxColumns} columns`)
+      return fault('csvOverLimit', lineNumber, `the line has ${cells.length} fields, more than the limit of ${limits.maxColumns} columns`)
     }
     // One pass: limit, trim, and the object zod validates (toRawRow, inlined for speed).
     const input: RawRow = {}
     for (let i = 0; i < cells.length; i++) {
       let cell = cells[i] as string
       if (cell.length > limits.maxFieldChars) {
-        throw fileError('csvOverLimit', lineNumber, `the value of column ${columnName(i)} is longer than ${limits.maxFieldChars} characters`)
+        return fault('csvOverLimit', lineNumber, `the value of column ${columnName(i)} is longer than ${limits.maxFieldChars} characters`)
       }
       if (edgeSpace(cell)) cells[i] = cell = cell.trim()
       if (i < names.length) input[names[i] as string] = cell
     }
-    if (dataLines++ >= limits.maxRows) {
-      throw fileError('csvOverLimit', lineNumber, `the file has more than ${limits.maxRows} data lines`)
-    }
     const action = cells[actionIndex] ?? ''
     if (!actions.has(action)) {
       const what = action === '' ? 'empty __action__' : `invalid __action__ ${quoted(action) ?? '(a value with unexpected characters)'}`
-      throw fileError('csvInvalidAction', lineNumber, `${what} in a ${mode} file: expected ${ACTIONS[mode].join(', ')}${ACTION_HINTS[mode] ?? ''}`)
+      return fault('csvInvalidAction', lineNumber, `${what} in a ${mode} file: expected ${ACTIONS[mode].join(', ')}${ACTION_HINTS[mode] ?? ''}`, true)
     }
     const loginEmail = (cells[loginIndex] ?? '').toLowerCase()
     // A line with missing or extra fields may have its password anywhere near its column.
     const shift = Math.abs(cells.length - names.length)
-    const raw = passwordIndex === -1 || (shift === 0 && cells[passwordIndex] === '')
-      ? record
-      : blankFields(record, passwordIndex - shift, passwordIndex + shift, delimiter)
+    const raw = !keepRaw
+      ? ''
+      : passwordIndex === -1 || (shift === 0 && cells[passwordIndex] === '')
+        ? record
+        : blankFields(record, passwordIndex - shift, passwordIndex + shift, delimiter)
     const row: CsvRow = { lineNumber, action: action as Action, loginEmail, valid: true, values: NO_VALUES, raw }
-    rows.push(row)
+    const { errors } = out
+    out.rows.push(row)
     const before = errors.length
 
     if (cells.length !== names.length) {
       errors.push({ lineNumber, code: LineErrorCodes.fieldCount, message: `the line has ${cells.length} fields, the header has ${names.length}` })
+      out.logins.push(-1)
       row.valid = false
       return
     }
@@ -91,12 +111,7 @@ export function createRowChecker (header: Header, limits: Limits, delimiter: str
         ;(controlled ??= new Set()).add(column)
       }
     }
-
-    if (loginEmail !== '') {
-      const first = firstLineOf[loginEmail]
-      if (first === undefined) firstLineOf[loginEmail] = lineNumber
-      else errors.push({ lineNumber, column: 'loginEmail', code: LineErrorCodes.duplicateLogin, message: `loginEmail: already on line ${first} (compared without case)` })
-    }
+    out.logins.push(loginEmail === '' ? -1 : errors.length)
 
     const parsed = schema.safeParse(input)
     if (!parsed.success) {
@@ -110,15 +125,64 @@ export function createRowChecker (header: Header, limits: Limits, delimiter: str
 
   return {
     check,
-    get dataLines () { return dataLines },
-    /** The rows and errors so far, handed over and forgotten. */
-    take (): { rows: CsvRow[], errors: LineError[] } {
-      const out = { rows, errors }
-      rows = []
-      errors = []
-      return out
+    /** The lines checked since the last call, handed over and forgotten. */
+    take (f?: LineFault): CheckedLines {
+      const taken = out
+      taken.fault = f
+      out = { rows: [], errors: [], logins: [] }
+      return taken
     },
   }
 }
 
-export type RowChecker = ReturnType<typeof createRowChecker>
+export type LineChecker = ReturnType<typeof createLineChecker>
+
+/**
+ * The checks that need every line before: the row limit (D8) and a loginEmail already on an earlier
+ * line (compared without case; the error goes on the later line, which becomes invalid). Batches
+ * are added in file order; a batch's fault is thrown after its rows are counted.
+ */
+export function createLineTally (limits: Limits) {
+  // A dictionary, not a Map: a property key is internalised, which copies the e-mail out of the
+  // parsed text it was cut from. Map keys (here, and the planner's) kept every batch of a 25 MB file alive.
+  const firstLineOf: Record<string, number> = Object.create(null) as Record<string, number>
+  let dataLines = 0
+
+  const count = (lineNumber: number) => {
+    if (dataLines++ >= limits.maxRows) throw fileError('csvOverLimit', lineNumber, `the file has more than ${limits.maxRows} data lines`)
+  }
+
+  return {
+    get dataLines () { return dataLines },
+    /** Counts the batch's lines and adds its duplicate-login errors in place, in line order. */
+    add (batch: CheckedLines): void {
+      const { rows, errors, logins } = batch
+      let merged: LineError[] | undefined
+      let copied = 0
+      for (let k = 0; k < rows.length; k++) {
+        const row = rows[k] as CsvRow
+        count(row.lineNumber)
+        const at = logins[k] as number
+        if (at === -1) continue
+        const first = firstLineOf[row.loginEmail]
+        if (first === undefined) {
+          firstLineOf[row.loginEmail] = row.lineNumber
+          continue
+        }
+        merged ??= []
+        while (copied < at) merged.push(errors[copied++] as LineError)
+        merged.push({ lineNumber: row.lineNumber, column: 'loginEmail', code: LineErrorCodes.duplicateLogin, message: `loginEmail: already on line ${first} (compared without case)` })
+        row.valid = false
+        row.values = NO_VALUES
+      }
+      if (merged !== undefined) {
+        while (copied < errors.length) merged.push(errors[copied++] as LineError)
+        batch.errors = merged
+      }
+      const { fault } = batch
+      if (fault === undefined) return
+      if (fault.counted) count(fault.lineNumber)
+      throw fileError(fault.kind, fault.lineNumber, fault.message)
+    },
+  }
+}

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
+import type { LineThreads } from '../csv/types.js'
 import type { Db } from '../db/db.js'
 import health, { type ReadinessCheck } from './health.js'
 import authentication from './authentication/index.js'
@@ -13,6 +14,8 @@ import type { ImportQueue } from '../jobs/queue.js'
 
 export interface RoutesOptions {
   db: Db
+  /** Where large checked files are parsed and validated (none: on the event loop). */
+  lineThreads: LineThreads | undefined
   version: string
   requireAppAuth: boolean
   checks: ReadinessCheck[]
@@ -35,7 +38,7 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
     await scope.register(adminUsers, { prefix: ADMIN_PREFIX, db: opts.db })
     await scope.register(adminPbxs, { prefix: ADMIN_PREFIX, db: opts.db })
     await scope.register(commandRefusals, { db: opts.db, routePrefix: MASSPRO_PREFIX })
-    await scope.register(checks, { prefix: MASSPRO_PREFIX, db: opts.db })
+    await scope.register(checks, { prefix: MASSPRO_PREFIX, db: opts.db, lineThreads: opts.lineThreads })
     await scope.register(commandReports, { prefix: MASSPRO_PREFIX, db: opts.db })
     await scope.register(template, { prefix: MASSPRO_PREFIX })
     await scope.register(imports, { prefix: MASSPRO_PREFIX, db: opts.db, queue: opts.queue })

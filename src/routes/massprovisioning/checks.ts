@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import type { LineThreads } from '../../csv/types.js'
 import type { Db } from '../../db/db.js'
 import { findCommandReport } from '../../db/commands-repository.js'
 import { Errors, RainbowError } from '../../errors.js'
@@ -31,7 +32,7 @@ function send (reply: FastifyReply, answer: CheckAnswer): FastifyReply {
   return reply.type('application/json; charset=utf-8').header('content-length', answer.byteLength).send(answer.stream())
 }
 
-const checks: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
+const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefined }> = async (app, opts) => {
   acceptCsvBodies(app)
 
   app.post('/users/imports/check', {
@@ -44,7 +45,7 @@ const checks: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
   }, async (request, reply) => {
     const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
     const { delimiter, comment, nostrict } = request.query
-    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'import', body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false }))
+    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'import', body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false, lineThreads: opts.lineThreads }))
   })
 
   app.post('/users/imports/synchronize/check', {
@@ -76,7 +77,7 @@ const checks: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
     const command = commandId ? { commandId, requesterId: user.id, requesterJid: user.jidIm } : undefined
     const body = csvBody(request.body)
     try {
-      return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'synchronize', body, delimiter, comment, nostrict: nostrict ?? false, command }))
+      return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'synchronize', body, delimiter, comment, nostrict: nostrict ?? false, command, lineThreads: opts.lineThreads }))
     } catch (err) {
       // A refused file still ends the connector's command, with the reason, so it never waits forever.
       if (command && err instanceof RainbowError && err.statusCode === 400) await storeCommandCheck(opts.db, companyId, command, 'failure', { error: err.toBody() })

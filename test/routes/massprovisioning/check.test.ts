@@ -192,6 +192,26 @@ describe.each(dbKinds())('POST /users/imports/check on %s', (kind) => {
     expect(held.plan[1]).toMatchObject({ userId: world.plainUser.id, changes: { firstName: { to: 'Plain' } } })
   })
 
+  // Over 512 KB the app parses and validates the lines on its worker threads.
+  it('answers the same for a large body whether its lines are checked on worker threads or on the event loop', async () => {
+    const tag = newId().slice(-6)
+    const lines = ['__action__;loginEmail;firstName;businessPhone0;country']
+    for (let i = 0; i < 12_000; i++) lines.push(`create;wide-${i}-${tag}@example.com;First${i};+33 1 23 45 67 ${String(i % 90 + 10)};FRA`)
+    lines[3000] = `update;${world.plainUser.email};Plain;;`
+    lines[6000] = `create;WIDE-1-${tag}@example.com;Again;;FRA`
+    lines[9000] = `create;wide-x-${tag}@example.com;X;4.91234E+10;FRA`
+    const body = `${lines.join('\n')}\n`
+    expect(body.length).toBeGreaterThan(512 * 1024)
+    const res = await post(body)
+    expect(res.statusCode).toBe(200)
+    const here = (await checkCsv(tdb.db, { companyId: world.companyA, endpoint: 'import', body: Buffer.from(body), nostrict: false })).toObject()
+    const threaded = res.json<CheckBody>()
+    expect(threaded.data.plan.map((e, i) => ({ ...e, userId: here.data.plan[i]?.userId }))).toEqual(here.data.plan)
+    expect({ ...threaded.data, plan: [] }).toEqual({ ...here.data, plan: [] })
+    expect(threaded.data.errors.map((e) => [e.lineNumber, e.code])).toEqual([[6001, 3004], [9001, 3013]])
+    expect(threaded.data.plan[2999]).toMatchObject({ outcome: 'update', userId: world.plainUser.id })
+  })
+
   it('an empty body is a 400 400508', async () => {
     const res = await post('')
     expect(res.statusCode).toBe(400)
