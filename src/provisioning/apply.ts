@@ -37,10 +37,10 @@ class OpFailed extends Error {
 /**
  * Applies planned lines inside the caller's transaction, in file order as far as anyone can tell.
  * Consecutive lines that touch different users, e-mails and numbers are applied together, one
- * statement per kind of change, under one savepoint: their order among themselves cannot matter.
- * When such a batch fails or changes fewer rows than planned (the database changed since planning),
- * it is rolled back and its lines are applied one by one, each under its own savepoint, so that
- * only the line that cannot be applied fails.
+ * statement per kind of change: their order among themselves cannot matter. When such a batch fails
+ * or changes fewer rows than planned (the database changed since planning), `optimistic` throws
+ * `BatchRefused`; otherwise the batch, under its savepoint, is rolled back and its lines applied one
+ * by one, each under its own, so that only the line that cannot be applied fails.
  */
 export async function applyEntries (tx: Queryable, entries: readonly PlanEntry[], ctx: ApplyContext): Promise<LineResult[]> {
   const results: LineResult[] = new Array<LineResult>(entries.length)
