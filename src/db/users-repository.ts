@@ -101,15 +101,13 @@ export async function listLiveUsers (q: Queryable, companyId: string, page: { li
   return { rows, total: count[0]?.n ?? 0 }
 }
 
-// One index probe per e-mail, whatever the statistics say: PGlite never analyses its tables, and
-// with stale statistics both `= ANY($1)` and a plain join read every user of the server per call.
 /** What planning a line needs of its user: who it is and the fields its line can write. */
 export type PlannedUser = Pick<UserRow, 'id' | 'companyId' | 'loginEmail'> & Partial<Pick<UserRow, keyof WritableUserFields>>
 
 /**
  * The live users of these login e-mails, in any company, with the fields named (all by default).
- * One index probe per e-mail: PGlite never analyses its tables, and a plain join then read every user
- * on each call. Only the columns planning reads: each column of each row costs its conversion.
+ * One index probe per e-mail, whatever the statistics say: PGlite never analyses its tables, and with
+ * stale statistics both `= ANY($1)` and a plain join read every user of the server per call. Only the columns planning reads: each column of each row costs its conversion.
  */
 export async function findLiveUsersByEmails (q: Queryable, loginEmails: readonly string[], fields?: ReadonlyArray<keyof WritableUserFields>): Promise<PlannedUser[]> {
   if (loginEmails.length === 0) return []

@@ -28,7 +28,7 @@ export interface WritableUserFields {
 }
 
 /** Field → column and SQL cast: the only place that knows how a field is stored. */
-const COLUMNS: Record<keyof WritableUserFields, { column: string, cast: string, json?: true }> = {
+const COLUMNS: Record<keyof WritableUserFields, { column: string, cast: string }> = {
   title: { column: 'title', cast: 'text' },
   firstName: { column: 'first_name', cast: 'text' },
   lastName: { column: 'last_name', cast: 'text' },
@@ -49,8 +49,8 @@ const COLUMNS: Record<keyof WritableUserFields, { column: string, cast: string, 
   ldapId: { column: 'ldap_id', cast: 'text' },
   tags: { column: 'tags', cast: 'text[]' },
   services: { column: 'services', cast: 'text[]' },
-  emails: { column: 'emails', cast: 'jsonb', json: true },
-  phoneNumbers: { column: 'phone_numbers', cast: 'jsonb', json: true },
+  emails: { column: 'emails', cast: 'jsonb' },
+  phoneNumbers: { column: 'phone_numbers', cast: 'jsonb' },
 }
 
 /** The select list of these writable fields (all by default) under their API names, e.g. `u.first_name AS "firstName"`. */
@@ -58,56 +58,7 @@ export function writableFieldsSelect (alias: string, fields: ReadonlyArray<keyof
   return fields.map((key) => `, ${alias}.${COLUMNS[key].column} AS "${key}"`).join('')
 }
 
-function assignments (fields: WritableUserFields, firstParam: number): { columns: string[], casts: string[], values: unknown[] } {
-  const columns: string[] = []
-  const casts: string[] = []
-  const values: unknown[] = []
-  for (const [key, value] of Object.entries(fields)) {
-    const spec = COLUMNS[key as keyof WritableUserFields]
-    if (!spec || value === undefined) continue
-    columns.push(spec.column)
-    casts.push(`$${firstParam + values.length}::${spec.cast}`)
-    values.push(spec.json ? JSON.stringify(value) : value)
-  }
-  return { columns, casts, values }
-}
-
-export async function insertProvisionedUser (q: Queryable, u: { id: string, companyId: string, loginEmail: string, passwordHash: string | null, jidIm: string, fields: WritableUserFields }): Promise<void> {
-  const a = assignments(u.fields, 6)
-  await q.query(
-    `INSERT INTO users (id, company_id, login_email, password_hash, jid_im${a.columns.map((c) => `, ${c}`).join('')})
-     VALUES ($1, $2, $3, $4, $5${a.casts.map((c) => `, ${c}`).join('')})`,
-    [u.id, u.companyId, u.loginEmail, u.passwordHash, u.jidIm, ...a.values])
-}
-
-/** Returns false when the user is gone (deleted meanwhile). */
-export async function updateProvisionedUser (q: Queryable, userId: string, fields: WritableUserFields, passwordHash: string | null): Promise<boolean> {
-  const a = assignments(fields, 3)
-  const sets = [...a.columns.map((c, i) => `${c} = ${a.casts[i]!}`), 'password_hash = COALESCE($2, password_hash)', 'updated_at = now()']
-  const rows = await q.query(`UPDATE users SET ${sets.join(', ')} WHERE id = $1 AND deleted_at IS NULL RETURNING id`, [userId, passwordHash, ...a.values])
-  return rows.length === 1
-}
-
-/** Soft delete (D10): the row stays with its deletion time; the loginEmail is free again. */
-export async function softDeleteUser (q: Queryable, userId: string): Promise<boolean> {
-  const rows = await q.query('UPDATE users SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id', [userId])
-  return rows.length === 1
-}
-
-export async function attachNumber (q: Queryable, numberId: string, userId: string, internalNumber: string | null, number: string | null): Promise<boolean> {
-  const rows = await q.query(
-    `UPDATE phone_numbers SET user_id = $2, internal_number = $3, number = $4,
-       attached_at = CASE WHEN user_id IS DISTINCT FROM $2 THEN now() ELSE attached_at END, updated_at = now()
-     WHERE id = $1 RETURNING id`, [numberId, userId, internalNumber, number])
-  return rows.length === 1
-}
-
-export async function detachNumber (q: Queryable, numberId: string): Promise<boolean> {
-  const rows = await q.query('UPDATE phone_numbers SET user_id = NULL, attached_at = NULL, updated_at = now() WHERE id = $1 RETURNING id', [numberId])
-  return rows.length === 1
-}
-
-// Batched writes: one statement per kind of change for many lines. The rows travel as one jsonb
+// One statement per kind of change for many lines (a line applied alone is a batch of one). The rows travel as one jsonb
 // array read with jsonb_to_recordset, typed by each column's cast (text[], jsonb and boolean included),
 // one parameter whatever the chunk size. Only the columns the lines set are declared, rather than
 // building a whole users row for each line (jsonb_populate_recordset): 5–10% less time on PGlite.
@@ -174,6 +125,7 @@ export async function updateProvisionedUsers (q: Queryable, updates: readonly Pr
   return updated
 }
 
+/** Soft delete (D10): the rows stay with their deletion time; their loginEmails are free again. */
 export async function softDeleteUsers (q: Queryable, userIds: readonly string[]): Promise<number> {
   if (userIds.length === 0) return 0
   const rows = await q.query('UPDATE users SET deleted_at = now(), updated_at = now() WHERE id = ANY($1::bpchar[]) AND deleted_at IS NULL RETURNING id', [userIds])

@@ -1,7 +1,6 @@
 import type { Queryable } from '../db/db.js'
 import {
-  attachNumber, attachNumbers, detachNumber, detachNumbers, insertProvisionedUser, insertProvisionedUsers, softDeleteUser, softDeleteUsers,
-  updateProvisionedUser, updateProvisionedUsers,
+  attachNumbers, detachNumbers, insertProvisionedUsers, softDeleteUsers, updateProvisionedUsers, type NewProvisionedUser, type ProvisionedUserUpdate,
 } from '../db/users-write-repository.js'
 import { PlanCodes } from './codes.js'
 import type { Op, PlanEntry } from './plan.js'
@@ -80,20 +79,20 @@ const succeeded = (entry: PlanEntry): LineResult => ({ lineNumber: entry.lineNum
 
 async function applyBatch (tx: Queryable, batch: readonly PlanEntry[], ctx: ApplyContext): Promise<LineResult[]> {
   if (ctx.optimistic) {
-    let applied = false
+    let short: ShortChange
     try {
-      applied = await applyTogether(tx, batch, ctx)
+      short = await applyTogether(tx, batch, ctx)
     } catch (err) {
       throw new BatchRefused('a batch of lines was refused', { cause: err })
     }
-    if (!applied) throw new BatchRefused('a batch of lines changed fewer rows than planned')
+    if (short) throw new BatchRefused('a batch of lines changed fewer rows than planned')
     return batch.map(succeeded)
   }
   if (batch.length > 1) {
     await tx.query('SAVEPOINT batch')
     let applied = false
     try {
-      applied = await applyTogether(tx, batch, ctx)
+      applied = await applyTogether(tx, batch, ctx) === null
     } catch {
       // Any refusal sends the batch down the per-line path, which names the line.
     }
@@ -106,13 +105,19 @@ async function applyBatch (tx: Queryable, batch: readonly PlanEntry[], ctx: Appl
   return results
 }
 
-/** One statement per kind of change; false when any of them changed fewer rows than planned. */
-async function applyTogether (tx: Queryable, batch: readonly PlanEntry[], ctx: ApplyContext): Promise<boolean> {
-  const creates: Parameters<typeof insertProvisionedUsers>[1][number][] = []
-  const updates: Parameters<typeof updateProvisionedUsers>[1][number][] = []
+/** The kind of change that touched fewer rows than planned, or null when every one did. */
+type ShortChange = 'updateUser' | 'deleteUser' | 'detach' | 'attach' | null
+
+/**
+ * One statement per kind of change: creates first (a number references its user), detaches before
+ * attaches (force_attach frees the number it takes within the same line).
+ */
+async function applyTogether (tx: Queryable, batch: readonly PlanEntry[], ctx: ApplyContext): Promise<ShortChange> {
+  const creates: NewProvisionedUser[] = []
+  const updates: ProvisionedUserUpdate[] = []
   const deletes: string[] = []
   const detaches: string[] = []
-  const attaches: Parameters<typeof attachNumbers>[1][number][] = []
+  const attaches: Array<Extract<Op, { kind: 'attach' }>> = []
   for (const entry of batch) {
     for (const op of entry.ops) {
       switch (op.kind) {
@@ -124,19 +129,27 @@ async function applyTogether (tx: Queryable, batch: readonly PlanEntry[], ctx: A
       }
     }
   }
-  // Creates before attaches (a number references its user), detaches before attaches (force_attach
-  // frees the number it takes within the same line).
-  if (creates.length > 0) await insertProvisionedUsers(tx, creates)
-  if (updates.length > 0 && await updateProvisionedUsers(tx, updates) !== updates.length) return false
-  if (await softDeleteUsers(tx, deletes) !== deletes.length) return false
-  if (await detachNumbers(tx, detaches) !== detaches.length) return false
-  return await attachNumbers(tx, attaches) === attaches.length
+  await insertProvisionedUsers(tx, creates)
+  if (await updateProvisionedUsers(tx, updates) !== updates.length) return 'updateUser'
+  if (await softDeleteUsers(tx, deletes) !== deletes.length) return 'deleteUser'
+  if (await detachNumbers(tx, detaches) !== detaches.length) return 'detach'
+  if (await attachNumbers(tx, attaches) !== attaches.length) return 'attach'
+  return null
 }
 
+const SHORT_FAILURES = {
+  updateUser: [PlanCodes.userNotFound, 'the user was deleted meanwhile'],
+  deleteUser: [PlanCodes.userNotFound, 'the user was deleted meanwhile'],
+  attach: [PlanCodes.failedToAttachExtension, 'the extension could not be attached'],
+  detach: [PlanCodes.failedToDetachExtension, 'the extension could not be detached'],
+} as const
+
+/** One line under its own savepoint: a batch of one, whose failure is named by its code. */
 async function applyLine (tx: Queryable, entry: PlanEntry, ctx: ApplyContext): Promise<LineResult> {
   await tx.query('SAVEPOINT line')
   try {
-    for (const op of entry.ops) await applyOp(tx, op, entry.lineNumber, ctx)
+    const short = await applyTogether(tx, [entry], ctx)
+    if (short) throw new OpFailed(SHORT_FAILURES[short][0], SHORT_FAILURES[short][1])
     await tx.query('RELEASE SAVEPOINT line')
     return succeeded(entry)
   } catch (err) {
@@ -151,7 +164,7 @@ function userOf (ops: readonly Op[]): string | null {
   return null
 }
 
-function newUser (op: Extract<Op, { kind: 'createUser' }>, lineNumber: number, ctx: ApplyContext) {
+function newUser (op: Extract<Op, { kind: 'createUser' }>, lineNumber: number, ctx: ApplyContext): NewProvisionedUser {
   return {
     id: op.userId,
     companyId: ctx.companyId,
@@ -159,26 +172,5 @@ function newUser (op: Extract<Op, { kind: 'createUser' }>, lineNumber: number, c
     passwordHash: op.password ? ctx.passwordHash(lineNumber) : null,
     jidIm: `${op.userId}@${ctx.xmppDomain}`,
     fields: op.fields,
-  }
-}
-
-async function applyOp (tx: Queryable, op: Op, lineNumber: number, ctx: ApplyContext): Promise<void> {
-  switch (op.kind) {
-    case 'createUser':
-      await insertProvisionedUser(tx, newUser(op, lineNumber, ctx))
-      return
-    case 'updateUser':
-      if (!await updateProvisionedUser(tx, op.userId, op.fields, op.password ? ctx.passwordHash(lineNumber) : null)) {
-        throw new OpFailed(PlanCodes.userNotFound, 'the user was deleted meanwhile')
-      }
-      return
-    case 'deleteUser':
-      if (!await softDeleteUser(tx, op.userId)) throw new OpFailed(PlanCodes.userNotFound, 'the user was deleted meanwhile')
-      return
-    case 'attach':
-      if (!await attachNumber(tx, op.numberId, op.userId, op.internalNumber, op.number)) throw new OpFailed(PlanCodes.failedToAttachExtension, 'the extension could not be attached')
-      return
-    case 'detach':
-      if (!await detachNumber(tx, op.numberId)) throw new OpFailed(PlanCodes.failedToDetachExtension, 'the extension could not be detached')
   }
 }

@@ -10,8 +10,8 @@ const SCALARS = [
   'timezone', 'visibility', 'authenticationType', 'selectedAppCustomisationTemplateName', 'photoUrl', 'ldapId',
 ] as const
 
-const LISTS = ['accountType', 'isInitialized', 'tags', 'services', 'emails'] as const
-const READABLE = new Set<string>([...SCALARS, ...LISTS])
+const NOT_SCALAR = ['accountType', 'isInitialized', 'tags', 'services', 'emails'] as const
+const NAMED_AS_IS = new Set<string>([...SCALARS, ...NOT_SCALAR])
 
 /**
  * The user fields lines with these values can change, hence all planning must know of their users
@@ -21,7 +21,7 @@ export function fieldsNamed (rows: ReadonlyArray<{ values: RowValues }>): Array<
   const keys = new Set<keyof UserFields>()
   for (const row of rows) {
     for (const key of Object.keys(row.values)) {
-      if (READABLE.has(key)) keys.add(key as keyof UserFields)
+      if (NAMED_AS_IS.has(key)) keys.add(key as keyof UserFields)
       else if (key === 'businessPhones' || key === 'mobilePhones') keys.add('phoneNumbers')
     }
   }

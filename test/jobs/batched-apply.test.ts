@@ -4,7 +4,7 @@ import { parseCsv } from '../../src/csv/parse.js'
 import type { Db } from '../../src/db/db.js'
 import { reportPage } from '../../src/db/imports-repository.js'
 import { listPbxs } from '../../src/db/pbx-repository.js'
-import { softDeleteUser } from '../../src/db/users-write-repository.js'
+import { softDeleteUsers } from '../../src/db/users-write-repository.js'
 import { runImport } from '../../src/jobs/import-job.js'
 import { applyEntries } from '../../src/provisioning/apply.js'
 import { acceptImport } from '../../src/provisioning/intake.js'
@@ -140,7 +140,7 @@ describe.each(dbKinds())('batched apply on %s', (kind) => {
     const ids = [await addUser(suite.tdb.db, suite.world.companyA, e('a')), await addUser(suite.tdb.db, suite.world.companyA, e('b')), await addUser(suite.tdb.db, suite.world.companyA, e('c'))]
     const entries = await planned(suite.world.companyA, `__action__;loginEmail;firstName\nupdate;${e('a')};A2\nupdate;${e('b')};B2\nupdate;${e('c')};C2\n`)
     expect(entries.map((x) => x.outcome)).toEqual(['update', 'update', 'update'])
-    await softDeleteUser(suite.tdb.db, ids[1]!)
+    await softDeleteUsers(suite.tdb.db, [ids[1]!])
 
     const results = await suite.tdb.db.transaction((tx) => applyEntries(tx, entries, { ...ctx, companyId: suite.world.companyA }))
     expect(results.map((r) => [r.lineNumber, r.status, r.errorCode])).toEqual([[2, 'success', null], [3, 'failed', 3101], [4, 'success', null]])
