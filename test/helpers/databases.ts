@@ -7,7 +7,8 @@ import type { Db, Queryable } from '../../src/db/db.js'
 import { openPglite } from '../../src/db/pglite.js'
 import { openPostgres } from '../../src/db/postgres.js'
 
-export const TEMPLATE_DB = 'massprov_test_template'
+// Its own name per checkout when several test runs share one PostgreSQL (parallel work trees).
+export const TEMPLATE_DB = process.env.TEST_TEMPLATE_DB ?? 'massprov_test_template'
 export type DbKind = 'pglite' | 'postgres'
 
 /** In CI the PostgreSQL leg is not optional: a missing DATABASE_URL fails the run instead of skipping it. */
