@@ -48,6 +48,8 @@ const TARGET_RSS_RATIO = 6
 const TARGET_HEALTH_P99_MS = 50
 const CHECK_PATH = '/api/rainbow/massprovisioning/v1.0/users/imports/check'
 const ADMIN_EMAIL = 'bench-admin@acme-corporation.example.com'
+/** The planning phases run for a company administrator (D12), as the HTTP check does. */
+const BENCH_CALLER = { id: 'b'.repeat(24), rank: 1 }
 const ADMIN_PASSWORD = 'Bench-Passw0rd!'
 const WARMUP_LINES = 5000
 const HEALTH_INTERVAL_MS = 10
@@ -414,10 +416,10 @@ async function phases (db: Db, companyId: string, bytes: Buffer, schema: ReturnT
   let parsed: Awaited<ReturnType<typeof parseCsv>> | undefined = await step('check: parseCsv (parse + validate)', () => parseCsv(bytes, { endpoint: 'import' }))
   const { rows, errors, mode } = parsed
   let snapshot: Awaited<ReturnType<typeof loadSnapshot>> | undefined = await step('check: loadSnapshot (DB)', () => loadSnapshot(db, companyId, rows))
-  let entries: ReturnType<typeof planRows> | undefined = await step('check: planRows', () => planRows(rows, errors, snapshot!, { companyId, nostrict: false, mode }))
+  let entries: ReturnType<typeof planRows> | undefined = await step('check: planRows', () => planRows(rows, errors, snapshot!, { companyId, nostrict: false, mode, caller: BENCH_CALLER }))
   console.log(`phase data: ${rows.length} rows, ${errors.length} line errors, snapshot ${snapshot.users.length} users, ${entries.length} plan entries`)
   parsed = snapshot = entries = undefined
   rows.length = 0
-  const answer = await step('check: checkCsv (all of the above)', () => checkCsv(db, { companyId, endpoint: 'import', body: bytes, nostrict: false }))
+  const answer = await step('check: checkCsv (all of the above)', () => checkCsv(db, { companyId, endpoint: 'import', body: bytes, nostrict: false, caller: BENCH_CALLER }))
   console.log(`phase answer: ${mb(answer.byteLength)} of JSON (${(answer.byteLength / bytes.length).toFixed(1)} x the file), ${answer.errorCount} errors`)
 }

@@ -4,7 +4,7 @@ import pino from 'pino'
 import { openRuntime } from './bootstrap.js'
 import { ConfigError, loadConfig } from './config.js'
 import { DataDirLockedError } from './db/data-dir-lock.js'
-import { listLiveUsers, setUserJid } from './db/users-repository.js'
+import { listLiveUsers, setUserJid, SUPERADMIN_RANK } from './db/users-repository.js'
 import { findCompany } from './db/companies-repository.js'
 import { migrate } from './db/migrate.js'
 import { isUniqueViolation } from './db/db.js'
@@ -109,7 +109,7 @@ const COMMANDS: Record<string, { options: string[], required?: string[], run: Co
       if (!Number.isInteger(limit) || limit < 1 || !Number.isInteger(offset) || offset < 0) throw new UsageError('--limit and --offset must be non-negative integers')
       const companyId = need(a, 'company')
       if (!(await findCompany(rt.db, companyId))) throw new UsageError(`company ${companyId} does not exist`)
-      const page = await listLiveUsers(rt.db, companyId, { limit, offset })
+      const page = await listLiveUsers(rt.db, companyId, { limit, offset }, SUPERADMIN_RANK)
       return { total: page.total, users: page.rows.map(toUserView) }
     },
   },

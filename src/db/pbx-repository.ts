@@ -11,6 +11,8 @@ export interface PhoneNumberRow {
   number: string | null
   userId: string | null
   attachedAt: Date | null
+  /** The holder's rank (D12), read with the numbers planning involves: a force_attach may not take a number from above. */
+  holderRank?: number | null
 }
 export interface NumberInput { shortNumber: string, internalNumber: string | null, number: string | null }
 
@@ -44,9 +46,10 @@ export async function upsertPhoneNumbers (q: Queryable, system: { id: string, co
   return { created, updated: rows.length - created }
 }
 
-const NUMBER_SELECT = `SELECT n.id, n.system_id AS "systemId", s.pbx_id AS "pbxId", n.company_id AS "companyId", n.short_number AS "shortNumber",
-  n.internal_number AS "internalNumber", n.number, n.user_id AS "userId", n.attached_at AS "attachedAt"
-  FROM phone_numbers n JOIN pbx_systems s ON s.id = n.system_id`
+const NUMBER_COLUMNS = `SELECT n.id, n.system_id AS "systemId", s.pbx_id AS "pbxId", n.company_id AS "companyId", n.short_number AS "shortNumber",
+  n.internal_number AS "internalNumber", n.number, n.user_id AS "userId", n.attached_at AS "attachedAt"`
+const NUMBER_FROM = 'FROM phone_numbers n JOIN pbx_systems s ON s.id = n.system_id'
+const NUMBER_SELECT = `${NUMBER_COLUMNS} ${NUMBER_FROM}`
 
 export async function listPhoneNumbers (q: Queryable, systemId: string): Promise<PhoneNumberRow[]> {
   return q.query<PhoneNumberRow>(`${NUMBER_SELECT} WHERE n.system_id = $1 ORDER BY n.short_number`, [systemId])
@@ -56,7 +59,8 @@ export async function listPhoneNumbers (q: Queryable, systemId: string): Promise
 export async function findNumbersInvolved (q: Queryable, companyId: string, shortNumbers: readonly string[], holderIds: readonly string[]): Promise<PhoneNumberRow[]> {
   if (shortNumbers.length === 0 && holderIds.length === 0) return []
   return q.query<PhoneNumberRow>(
-    `${NUMBER_SELECT} WHERE (n.company_id = $1 AND n.short_number = ANY($2::text[])) OR n.user_id = ANY($3::bpchar[])
+    `${NUMBER_COLUMNS}, h.role_rank AS "holderRank" ${NUMBER_FROM} LEFT JOIN users h ON h.id = n.user_id
+      WHERE (n.company_id = $1 AND n.short_number = ANY($2::text[])) OR n.user_id = ANY($3::bpchar[])
       ORDER BY s.pbx_id, n.short_number`, [companyId, shortNumbers, holderIds])
 }
 

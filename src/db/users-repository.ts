@@ -44,12 +44,17 @@ export interface UserRow {
   phoneNumbers: PhoneEntry[]
   roles: string[]
   adminType: string | null
+  /** D12: 0 user, 1 company admin, 2 organization admin, 3 superadmin (migration 0005 decides it). */
+  roleRank: number
   isActive: boolean
   timeToLive: number
   jidIm: string
   createdAt: Date
   updatedAt: Date
 }
+
+/** The highest rank of migration 0005: whoever holds it sees and changes every user. */
+export const SUPERADMIN_RANK = 3
 
 export interface NewUser {
   id: string
@@ -72,7 +77,7 @@ const COLUMNS = `SELECT u.id, u.company_id AS "companyId", c.name AS "companyNam
   u.authentication_type AS "authenticationType", u.authentication_external_uid AS "authenticationExternalUid",
   u.selected_app_customisation_template_name AS "selectedAppCustomisationTemplateName", u.photo_url AS "photoUrl",
   u.ldap_id AS "ldapId", u.tags, u.services, u.emails, u.phone_numbers AS "phoneNumbers", u.roles,
-  u.admin_type AS "adminType", u.is_active AS "isActive", u.time_to_live AS "timeToLive", u.jid_im AS "jidIm",
+  u.admin_type AS "adminType", u.role_rank AS "roleRank", u.is_active AS "isActive", u.time_to_live AS "timeToLive", u.jid_im AS "jidIm",
   u.created_at AS "createdAt", u.updated_at AS "updatedAt"`
 const SELECT = `${COLUMNS} FROM users u JOIN companies c ON c.id = u.company_id`
 
@@ -93,16 +98,17 @@ export async function findLiveUserById (q: Queryable, id: string): Promise<UserR
   return rows[0]
 }
 
-export async function listLiveUsers (q: Queryable, companyId: string, page: { limit: number, offset: number }): Promise<{ rows: UserRow[], total: number }> {
+/** The company's live users up to a rank (D12: a caller sees no user above its own rank). */
+export async function listLiveUsers (q: Queryable, companyId: string, page: { limit: number, offset: number }, maxRank: number): Promise<{ rows: UserRow[], total: number }> {
   const rows = await q.query<UserRow>(
-    `${SELECT} WHERE u.company_id = $1 AND u.deleted_at IS NULL ORDER BY u.id LIMIT $2 OFFSET $3`,
-    [companyId, page.limit, page.offset])
-  const count = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE company_id = $1 AND deleted_at IS NULL', [companyId])
+    `${SELECT} WHERE u.company_id = $1 AND u.deleted_at IS NULL AND u.role_rank <= $4 ORDER BY u.id LIMIT $2 OFFSET $3`,
+    [companyId, page.limit, page.offset, maxRank])
+  const count = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE company_id = $1 AND deleted_at IS NULL AND role_rank <= $2', [companyId, maxRank])
   return { rows, total: count[0]?.n ?? 0 }
 }
 
 /** What planning a line needs of its user: who it is and the fields its line can write. */
-export type PlannedUser = Pick<UserRow, 'id' | 'companyId' | 'loginEmail'> & Partial<Pick<UserRow, keyof WritableUserFields>>
+export type PlannedUser = Pick<UserRow, 'id' | 'companyId' | 'loginEmail' | 'roleRank'> & Partial<Pick<UserRow, keyof WritableUserFields>>
 
 /**
  * The live users of these login e-mails, in any company, with the fields named (all by default).
@@ -112,7 +118,7 @@ export type PlannedUser = Pick<UserRow, 'id' | 'companyId' | 'loginEmail'> & Par
 export async function findLiveUsersByEmails (q: Queryable, loginEmails: readonly string[], fields?: ReadonlyArray<keyof WritableUserFields>): Promise<PlannedUser[]> {
   if (loginEmails.length === 0) return []
   return manyRows<PlannedUser>(q,
-    `SELECT u.id, u.company_id AS "companyId", u.login_email AS "loginEmail"${writableFieldsSelect('u', fields)}
+    `SELECT u.id, u.company_id AS "companyId", u.login_email AS "loginEmail", u.role_rank AS "roleRank"${writableFieldsSelect('u', fields)}
        FROM unnest($1::text[]) AS e(login_email)
       CROSS JOIN LATERAL (SELECT * FROM users WHERE login_email = e.login_email AND deleted_at IS NULL LIMIT 1) u`, [loginEmails])
 }

@@ -8,6 +8,7 @@ import {
 import { enqueueCommandEnded } from '../db/outbox-repository.js'
 import { applyEntries, BatchRefused } from '../provisioning/apply.js'
 import { planRows } from '../provisioning/plan.js'
+import { createCompanyScope } from '../services/company-scope.js'
 import { loadSnapshot } from '../provisioning/snapshot.js'
 import type { StoredInput } from '../provisioning/intake.js'
 import { hashPassword } from '../services/passwords.js'
@@ -130,7 +131,8 @@ async function applyChunk (tx: Queryable, deps: ImportJobDeps, imp: ImportRow, d
     if (input.error) errors.push({ lineNumber: l.lineNumber, ...input.error } as LineError)
   }
   const snapshot = await loadSnapshot(tx, imp.companyId, rows)
-  const entries = planRows(rows, errors, snapshot, { companyId: imp.companyId, nostrict: imp.options.nostrict === true, mode: imp.mode as Mode })
+  const caller = await createCompanyScope(tx).requesterNow(imp.requesterId, imp.companyId)
+  const entries = planRows(rows, errors, snapshot, { companyId: imp.companyId, nostrict: imp.options.nostrict === true, mode: imp.mode as Mode, caller })
   const results = await applyEntries(tx, entries, {
     companyId: imp.companyId,
     xmppDomain: deps.xmppDomain,

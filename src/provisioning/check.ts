@@ -9,7 +9,7 @@ import { upsertCommandReport } from '../db/commands-repository.js'
 import { listCompanyPbxIds } from '../db/pbx-repository.js'
 import { listLiveLoginEmails } from '../db/users-repository.js'
 import { enqueueCommandEnded } from '../db/outbox-repository.js'
-import { firstErrorByLine, Planner, type PlanEntry } from './plan.js'
+import { firstErrorByLine, Planner, type Caller, type PlanEntry } from './plan.js'
 import { requestId } from './request-id.js'
 import { loadSnapshot } from './snapshot.js'
 
@@ -20,6 +20,8 @@ export interface CheckRequest {
   delimiter?: string | undefined
   comment?: string | undefined
   nostrict: boolean
+  /** Who asks: its lines may change only users it could manage (D12). */
+  caller: Caller
   /** synchronize/check from a connector: the report is stored under it and the command ends (D14). */
   command?: { commandId: string, requesterId: string, requesterJid: string } | undefined
   /** Longest stretch of synchronous work between two yields to the event loop (default 5 ms). */
@@ -148,7 +150,7 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
     pendingErrors = []
     if (rows.length === 0 || mode === undefined) return
     if (planner === undefined) {
-      planner = new Planner({ users: [], numbers: [], companyPbxIds: await listCompanyPbxIds(db, req.companyId) }, { companyId: req.companyId, nostrict: req.nostrict, mode })
+      planner = new Planner({ users: [], numbers: [], companyPbxIds: await listCompanyPbxIds(db, req.companyId) }, { companyId: req.companyId, nostrict: req.nostrict, mode, caller: req.caller })
       const emails = await listLiveLoginEmails(db, req.liveEmailsHeld ?? LIVE_EMAILS_HELD)
       if (emails !== undefined) live = new Set(emails)
     }

@@ -18,6 +18,11 @@ export const PlanCodes = {
   failedToDetachExtension: 1012,
   /** update, delete or a device action for a loginEmail with no live user in the company. */
   userNotFound: 3101,
+  /**
+   * D12: the line's user (or the holder of the number it takes) has a rank above the caller's, the
+   * line would delete the caller's own account, or the caller lost its rights before the line ran.
+   */
+  outsideCallerRights: 3102,
   /** create of a loginEmail already in use (contract §6 409600 userAlreadyExist). */
   userAlreadyExists: 409600,
   /** The line could not be applied for a reason outside the file (a database failure). */

@@ -49,13 +49,20 @@ export interface Snapshot {
   companyPbxIds: string[]
 }
 
-export interface PlanOptions { companyId: string, nostrict: boolean, mode: Mode }
+/**
+ * Who the lines act for (D12): a line may change only users of a rank up to the caller's own
+ * (users-repository `roleRank`). `rank` -1 is a caller with no rights left (no longer an
+ * administrator of the company, deactivated or deleted since the file was accepted): every line fails.
+ */
+export interface Caller { id: string, rank: number }
+
+export interface PlanOptions { companyId: string, nostrict: boolean, mode: Mode, caller: Caller }
 
 class LineFailure extends Error {
   constructor (readonly code: number, message: string, readonly warning = false) { super(message) }
 }
 
-interface UserState { id: string, companyId: string, row: PlannedUser | undefined }
+interface UserState { id: string, companyId: string, rank: number, row: PlannedUser | undefined }
 
 const numberLabel = (n: PhoneNumberRow) => `${n.pbxId}/${n.shortNumber}`
 
@@ -77,6 +84,14 @@ export function firstErrorByLine (errors: readonly LineError[]): Map<number, Lin
   return byLine
 }
 
+/**
+ * Login e-mails are unique across companies (D10), so a create must fail on another company's user;
+ * the words are the same wherever the e-mail is taken, so they tell nothing of other companies.
+ */
+function unavailable (loginEmail: string): LineFailure {
+  return new LineFailure(PlanCodes.userAlreadyExists, `login e-mail ${loginEmail} is not available`)
+}
+
 function failed (row: CsvRow, code: number, message: string): PlanEntry {
   return { lineNumber: row.lineNumber, action: row.action, loginEmail: row.loginEmail, outcome: 'error', status: 'failed', errorCode: code, errorMsg: message, ops: [] }
 }
@@ -94,6 +109,8 @@ export class Planner {
   private readonly byShort = new Map<string, PhoneNumberRow[]>()
   private readonly byHolder = new Map<string, Set<PhoneNumberRow>>()
   private readonly pbxIds = new Set<string>()
+  // The rank of each holder a number may be taken from, known or planned (a user created by the file is a plain user).
+  private readonly rankById = new Map<string, number>()
 
   constructor (snapshot: Snapshot, private readonly opts: PlanOptions) {
     this.add(snapshot)
@@ -104,8 +121,13 @@ export class Planner {
    * number seen before may have been changed by an earlier line, and the database does not know it.
    */
   add (more: Snapshot): void {
-    for (const u of more.users) if (!this.users.has(u.loginEmail)) this.users.set(u.loginEmail, { id: u.id, companyId: u.companyId, row: u })
+    for (const u of more.users) {
+      if (this.users.has(u.loginEmail)) continue
+      this.users.set(u.loginEmail, { id: u.id, companyId: u.companyId, rank: u.roleRank, row: u })
+      this.rankById.set(u.id, u.roleRank)
+    }
     for (const n of more.numbers) {
+      if (n.userId && n.holderRank != null && !this.rankById.has(n.userId)) this.rankById.set(n.userId, n.holderRank)
       if (this.byId.has(n.id)) continue
       this.byId.add(n.id)
       // A copy: planning moves numbers between holders without touching the snapshot.
@@ -133,6 +155,7 @@ export class Planner {
   }
 
   private line (row: CsvRow): PlanEntry {
+    if (this.opts.caller.rank < 0) throw new LineFailure(PlanCodes.outsideCallerRights, 'the administrator who sent this file no longer has the rights to apply it')
     switch (row.action) {
       case 'create': return this.entry(row, this.create(row))
       case 'update': return this.entry(row, this.update(row, this.companyUser(row.loginEmail), false))
@@ -154,6 +177,12 @@ export class Planner {
   private companyUser (loginEmail: string): UserState {
     const u = this.users.get(loginEmail)
     if (!u || u.companyId !== this.opts.companyId) throw new LineFailure(PlanCodes.userNotFound, `no user ${loginEmail} in this company`)
+    return this.manageable(u, loginEmail)
+  }
+
+  /** D12: the message names no role, so a caller learns nothing of ranks it cannot grant. */
+  private manageable (u: UserState, loginEmail: string): UserState {
+    if (u.rank > this.opts.caller.rank) throw new LineFailure(PlanCodes.outsideCallerRights, `user ${loginEmail} is managed by an administrator above you: you may not change it`)
     return u
   }
 
@@ -161,11 +190,13 @@ export class Planner {
     const existing = this.users.get(row.loginEmail)
     if (existing) {
       if (this.opts.nostrict && existing.companyId === this.opts.companyId) return this.update(row, existing, false)
-      throw new LineFailure(PlanCodes.userAlreadyExists, `user ${row.loginEmail} already exists`)
+      throw unavailable(row.loginEmail)
     }
     const fields = requestedFields(row.values, false, undefined)
     const userId = newId()
-    this.users.set(row.loginEmail, { id: userId, companyId: this.opts.companyId, row: undefined })
+    // A CSV never grants a role: whoever sends it, a created user is a plain user.
+    this.users.set(row.loginEmail, { id: userId, companyId: this.opts.companyId, rank: 0, row: undefined })
+    this.rankById.set(userId, 0)
     // A new user has no old values: naming the fields says it all, at a fraction of the size.
     const set = Object.keys(fields)
     if (row.values.password) set.push('password')
@@ -173,6 +204,7 @@ export class Planner {
   }
 
   private update (row: CsvRow, user: UserState, applyEmpty: boolean) {
+    this.manageable(user, row.loginEmail)
     const fields = requestedFields(row.values, applyEmpty, user.row)
     const changes = diffFields(fields, user.row)
     const password = row.values.password ?? null
@@ -190,7 +222,7 @@ export class Planner {
   private upsert (row: CsvRow): Omit<PlanEntry, 'lineNumber' | 'action' | 'loginEmail' | 'status'> {
     const sync = row.action === 'sync'
     const existing = this.users.get(row.loginEmail)
-    if (existing && existing.companyId !== this.opts.companyId) throw new LineFailure(PlanCodes.userAlreadyExists, `user ${row.loginEmail} belongs to another company`)
+    if (existing && existing.companyId !== this.opts.companyId) throw unavailable(row.loginEmail)
     const user = existing ? this.update(row, existing, sync) : this.create(row)
     const state = this.users.get(row.loginEmail)!
     const v = row.values
@@ -217,6 +249,8 @@ export class Planner {
     if (!user || user.companyId !== this.opts.companyId) {
       throw new LineFailure(PlanCodes.userNotFound, `no user ${row.loginEmail} in this company`, this.opts.nostrict)
     }
+    this.manageable(user, row.loginEmail)
+    if (user.id === this.opts.caller.id) throw new LineFailure(PlanCodes.outsideCallerRights, `${row.loginEmail} is your own account: it cannot be deleted by a file you send`)
     const held = this.heldBy(user.id)
     const ops: Op[] = held.map((n) => this.release(n))
     ops.push({ kind: 'deleteUser', userId: user.id })
@@ -245,6 +279,10 @@ export class Planner {
     }
     const ops: Op[] = others.map((n) => this.release(n))
     const previousHolder = target.userId && target.userId !== user.id ? target.userId : undefined
+    // A holder the planner knows nothing of is treated as out of reach: refusing is the safe mistake.
+    if (previousHolder && (this.rankById.get(previousHolder) ?? Infinity) > this.opts.caller.rank) {
+      throw new LineFailure(PlanCodes.outsideCallerRights, `${numberLabel(target)} is held by a user managed by an administrator above you: it cannot be taken`)
+    }
     if (previousHolder) ops.push(this.release(target))
     ops.push({ kind: 'attach', numberId: target.id, userId: user.id, internalNumber, number })
     this.setHolder(target, user.id)

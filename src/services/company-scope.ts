@@ -1,10 +1,15 @@
 import type { Queryable } from '../db/db.js'
 import { findCompany } from '../db/companies-repository.js'
-import type { UserRow } from '../db/users-repository.js'
+import { findLiveUserById, type UserRow } from '../db/users-repository.js'
 import { Errors } from '../errors.js'
 import { ID_PATTERN } from '../util/ids.js'
 
 type Caller = Pick<UserRow, 'roles' | 'adminType' | 'companyId' | 'organizationId'>
+
+/** Whom the lines of a file act for (D12), from the signed-in user of the request. */
+export function callerOf (u: Pick<UserRow, 'id' | 'roleRank'>): { id: string, rank: number } {
+  return { id: u.id, rank: u.roleRank }
+}
 
 /**
  * D12, in one place: superadmin sees every company, organization_admin the companies of its
@@ -46,6 +51,17 @@ export function createCompanyScope (db: Queryable) {
       if (!(await canSee(u, requested))) throw Errors.forbiddenCompany(requested)
       if (isSuperadmin(u) && requested !== u.companyId && !(await findCompany(db, requested))) throw Errors.notFound(`Company ${requested}`)
       return requested
+    },
+
+    /**
+     * The requester of an import as it is now, for the lines still to apply (D12 is checked again at
+     * apply time): demoted, deactivated, deleted or moved out of the company's scope since the file
+     * was accepted, it has no rights left (rank -1) and every remaining line fails.
+     */
+    async requesterNow (requesterId: string, companyId: string): Promise<{ id: string, rank: number }> {
+      const u = await findLiveUserById(db, requesterId)
+      if (!u?.isActive || !(await canSee(u, companyId))) return { id: requesterId, rank: -1 }
+      return callerOf(u)
     },
 
     /** For an entity found by its own id: invisible entities are reported as missing, never as forbidden (D7). */

@@ -129,7 +129,7 @@ describe.each(dbKinds())('batched apply on %s', (kind) => {
   async function planned (companyId: string, csv: string) {
     const parsed = await parseCsv(csv, { endpoint: 'import' })
     const snapshot = await loadSnapshot(suite.tdb.db, companyId, parsed.rows)
-    return planRows(parsed.rows, parsed.errors, snapshot, { companyId, nostrict: false, mode: 'user' })
+    return planRows(parsed.rows, parsed.errors, snapshot, { companyId, nostrict: false, mode: 'user', caller: { id: suite.world.superadmin.id, rank: 3 } })
   }
 
   const ctx = { companyId: '', xmppDomain: 'localhost', passwordHash: () => null }

@@ -16,6 +16,8 @@ const OTHER_CO = 'bbbbbbbbbbbbbbbbbbbbbbbb'
 const PBX = 'PBX-A'
 const PBX2 = 'PBX-A2'
 const PASSWORD = 'S3cret!Pass'
+/** A company administrator of CO who is none of the users of the tests. */
+const CALLER = { id: 'c'.repeat(24), rank: 1 }
 
 let seq = 0
 function userRow (loginEmail: string, over: Partial<UserRow> = {}): UserRow {
@@ -53,6 +55,7 @@ function userRow (loginEmail: string, over: Partial<UserRow> = {}): UserRow {
     phoneNumbers: [],
     roles: ['user'],
     adminType: null,
+    roleRank: 0,
     isActive: true,
     timeToLive: -1,
     jidIm: `${id}@localhost`,
@@ -84,7 +87,7 @@ interface PlanCall { endpoint?: 'import' | 'synchronize', nostrict?: boolean }
 async function plan (lines: string[], snapshot: Partial<Snapshot>, opts: PlanCall = {}): Promise<PlanEntry[]> {
   const parsed = await parseCsv(`${lines.join('\n')}\n`, { endpoint: opts.endpoint ?? 'import' })
   const snap: Snapshot = { users: [], numbers: [], companyPbxIds: [PBX], ...snapshot }
-  return planRows(parsed.rows, parsed.errors, snap, { companyId: CO, nostrict: opts.nostrict ?? false, mode: parsed.mode })
+  return planRows(parsed.rows, parsed.errors, snap, { companyId: CO, nostrict: opts.nostrict ?? false, mode: parsed.mode, caller: CALLER })
 }
 
 /** What the check shows: the entry without its ops. */
@@ -317,7 +320,7 @@ describe('planRows, device mode', () => {
     expect(validated).toMatchObject({ status: 'failed', errorCode: 3002, ops: [] })
     // A row that reached the planner without a short number (hand-made: the validator normally stops it).
     const row: CsvRow = { lineNumber: 2, action: 'force_attach', loginEmail: a.loginEmail, valid: true, values: { pbxId: PBX, pbxShortNumber: null }, raw: '' }
-    const [e] = planRows([row], [], { users: [a], numbers: [], companyPbxIds: [PBX] }, { companyId: CO, nostrict: false, mode: 'device' })
+    const [e] = planRows([row], [], { users: [a], numbers: [], companyPbxIds: [PBX] }, { companyId: CO, nostrict: false, mode: 'device', caller: CALLER })
     expect(e).toMatchObject({ outcome: 'error', status: 'failed', errorCode: 1002, ops: [] })
   })
 
@@ -498,7 +501,7 @@ describe('planRows, useranddevice mode (synchronize)', () => {
   it('sync with the device columns absent from the header keeps the numbers', async () => {
     const eric = userRow('eric@example.com', { jobTitle: 'Boss' })
     const parsed = await parseCsv('__action__;loginEmail;jobTitle\nsync;eric@example.com;\n', { endpoint: 'synchronize' })
-    const [e] = planRows(parsed.rows, parsed.errors, { users: [eric], numbers: [numberRow(PBX, '2000', eric.id)], companyPbxIds: [PBX] }, { companyId: CO, nostrict: false, mode: 'useranddevice' })
+    const [e] = planRows(parsed.rows, parsed.errors, { users: [eric], numbers: [numberRow(PBX, '2000', eric.id)], companyPbxIds: [PBX] }, { companyId: CO, nostrict: false, mode: 'useranddevice', caller: CALLER })
     expect(e!.device).toBeUndefined()
     expect(e!.ops).toEqual([{ kind: 'updateUser', userId: eric.id, fields: { jobTitle: null }, password: null }])
   })
@@ -580,7 +583,7 @@ describe('the Planner fed batch by batch (the streamed check)', () => {
 
   it('plans exactly what planRows plans on the whole snapshot, whatever the batch size', async () => {
     const parsed = await parseCsv(`${lines.join('\n')}\n`, { endpoint: 'synchronize' })
-    const opts = { companyId: CO, nostrict: false, mode: parsed.mode }
+    const opts = { companyId: CO, nostrict: false, mode: parsed.mode, caller: CALLER }
     const whole = shown(planRows(parsed.rows, parsed.errors, all, opts))
     expect(whole.map((e) => e.errorCode ?? e.outcome)).toEqual(['delete', 'create', 'update', 'create', 409600, 3101, 3010, 'create'])
     for (const size of [1, 2, 3]) {
@@ -598,7 +601,7 @@ describe('the Planner fed batch by batch (the streamed check)', () => {
 
   it('what planning changed wins over a snapshot read before: a deleted user stays deleted, a moved number stays moved', async () => {
     const parsed = await parseCsv(`${[SYNC_HEADER, 'delete;carol@example.com;;;;;;;;', 'upsert;bob@example.com;;;;;;;;2000'].join('\n')}\n`, { endpoint: 'synchronize' })
-    const planner = new Planner({ users: [carol, bob], numbers, companyPbxIds: [PBX] }, { companyId: CO, nostrict: false, mode: parsed.mode })
+    const planner = new Planner({ users: [carol, bob], numbers, companyPbxIds: [PBX] }, { companyId: CO, nostrict: false, mode: parsed.mode, caller: CALLER })
     for (const row of parsed.rows) planner.plan(row)
     planner.add({ users: [carol, bob], numbers, companyPbxIds: [] })
     const [update, detach] = [{ ...parsed.rows[0]!, action: 'update' as const }, { ...parsed.rows[1]!, action: 'detach' as const, values: {} }]
@@ -609,7 +612,7 @@ describe('the Planner fed batch by batch (the streamed check)', () => {
 
   it('the answer\'s JSON of an entry is the entry without its ops, for every kind of entry', async () => {
     const parsed = await parseCsv(`${lines.join('\n')}\n`, { endpoint: 'synchronize' })
-    const entries = planRows(parsed.rows, parsed.errors, all, { companyId: CO, nostrict: false, mode: parsed.mode })
+    const entries = planRows(parsed.rows, parsed.errors, all, { companyId: CO, nostrict: false, mode: parsed.mode, caller: CALLER })
     const warning = (await plan([USER_HEADER, 'delete;ghost@example.com;;;;;'], {}, { nostrict: true }))[0]!
     const unchanged = (await plan([USER_HEADER, 'update;carol@example.com;;Carol;;;'], { users: [carol] }))[0]!
     const keys = new Set<string>()

@@ -10,21 +10,22 @@ import { UserViewSchema } from '../../schemas/admin.js'
 const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
   app.get('/users', {
     schema: {
-      summary: 'Users of a company (what imports produce), paged',
+      summary: 'Users of a company (what imports produce), paged; administrators above the caller\'s rank are left out (D12)',
       tags: ['admin'],
       querystring: CompanyQuerySchema.extend(PageQuerySchema.shape),
       response: { 200: z.object({ data: z.array(UserViewSchema), limit: z.number(), offset: z.number(), total: z.number() }) },
     },
   }, async (request) => {
-    const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
+    const caller = request.auth!.user
+    const companyId = await app.companyScope.resolve(caller, request.query.companyId)
     const { limit, offset } = request.query
-    const page = await listLiveUsers(opts.db, companyId, { limit, offset })
+    const page = await listLiveUsers(opts.db, companyId, { limit, offset }, caller.roleRank)
     return { data: page.rows.map(toUserView), limit, offset, total: page.total }
   })
 
   app.get('/users/:userId', {
     schema: {
-      summary: 'One user; 404 when it does not exist or is outside the caller\'s scope',
+      summary: 'One user; 404 when it does not exist, is outside the caller\'s scope or above its rank',
       tags: ['admin'],
       params: z.object({ userId: z.string().max(64) }),
       response: { 200: z.object({ data: UserViewSchema }) },
@@ -32,7 +33,8 @@ const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
   }, async (request) => {
     const { userId } = request.params
     const user = IdSchema.safeParse(userId).success ? await findLiveUserById(opts.db, userId) : undefined
-    if (!user) throw Errors.notFound(`User ${userId}`)
+    // A user above the caller's rank is as invisible as one of another company (D12).
+    if (!user || user.roleRank > request.auth!.user.roleRank) throw Errors.notFound(`User ${userId}`)
     await app.companyScope.assertVisible(request.auth!.user, user.companyId, `User ${userId}`)
     return { data: toUserView(user) }
   })

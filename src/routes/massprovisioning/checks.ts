@@ -5,6 +5,7 @@ import type { LineThreads } from '../../csv/types.js'
 import type { Db } from '../../db/db.js'
 import { findCommandReport } from '../../db/commands-repository.js'
 import { Errors, RainbowError } from '../../errors.js'
+import { callerOf } from '../../services/company-scope.js'
 import { checkCsv, storeCommandCheck, type CheckAnswer } from '../../provisioning/check.js'
 import { IdSchema } from '../../schemas/common.js'
 import { acceptCsvBodies, csvBody } from './csv-body.js'
@@ -45,7 +46,8 @@ const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefin
   }, async (request, reply) => {
     const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
     const { delimiter, comment, nostrict } = request.query
-    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'import', body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false, lineThreads: opts.lineThreads }))
+    const caller = callerOf(request.auth!.user)
+    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'import', body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false, caller, lineThreads: opts.lineThreads }))
   })
 
   app.post('/users/imports/synchronize/check', {
@@ -77,7 +79,7 @@ const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefin
     const command = commandId ? { commandId, requesterId: user.id, requesterJid: user.jidIm } : undefined
     const body = csvBody(request.body)
     try {
-      return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'synchronize', body, delimiter, comment, nostrict: nostrict ?? false, command, lineThreads: opts.lineThreads }))
+      return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'synchronize', body, delimiter, comment, nostrict: nostrict ?? false, caller: callerOf(user), command, lineThreads: opts.lineThreads }))
     } catch (err) {
       // A refused file still ends the connector's command, with the reason, so it never waits forever.
       if (command && err instanceof RainbowError && err.statusCode === 400) await storeCommandCheck(opts.db, companyId, command, 'failure', { error: err.toBody() })

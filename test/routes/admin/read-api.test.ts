@@ -25,22 +25,33 @@ describe.each(dbKinds())('admin read API on %s', (kind) => {
   const get = (who: keyof typeof tokens, url: string) => app.inject({ method: 'GET', url: `${ADMIN}${url}`, headers: bearer(tokens[who]) })
 
   it('lists the caller\'s company by default, paged, without any password hash', async () => {
-    const res = await get('adminA', '/users')
+    const res = await get('orgAdmin', '/users')
     expect(res.statusCode).toBe(200)
     const body = res.json()
     expect(body.total).toBe(3) // adminA, orgAdmin, plainUser
     expect(body.data.map((u: { loginEmail: string }) => u.loginEmail).sort()).toEqual([world.adminA.email, world.orgAdmin.email, world.plainUser.email].sort())
     expect(res.body).not.toMatch(/argon2|passwordHash|password_hash/)
-    const page = (await get('adminA', '/users?limit=2&offset=2')).json()
+    const page = (await get('orgAdmin', '/users?limit=2&offset=2')).json()
     expect(page).toMatchObject({ limit: 2, offset: 2, total: 3 })
     expect(page.data).toHaveLength(1)
+  })
+
+  it('leaves out, and answers 404 for, the users above the caller\'s rank (D12): a company_admin does not see its organization_admin', async () => {
+    const own = (await get('adminA', '/users')).json()
+    expect(own.total).toBe(2)
+    expect(own.data.map((u: { loginEmail: string }) => u.loginEmail).sort()).toEqual([world.adminA.email, world.plainUser.email].sort())
+    expect((await get('adminA', `/users/${world.orgAdmin.id}`)).statusCode).toBe(404)
+    expect((await get('adminA', `/users/${world.orgAdmin.id}`)).json().errorDetails).toBe((await get('adminA', `/users/${'0'.repeat(24)}`)).json().errorDetails.replace('0'.repeat(24), world.orgAdmin.id))
+    expect((await get('adminA', `/users/${world.adminA.id}`)).statusCode).toBe(200)
+    expect((await get('orgAdmin', `/users/${world.orgAdmin.id}`)).statusCode).toBe(200)
+    expect((await get('superadmin', `/users?companyId=${world.companyC}`)).json().total).toBe(1)
   })
 
   it('a soft-deleted user is not listed and not found', async () => {
     await tdb.db.query('UPDATE users SET deleted_at = now() WHERE id = $1', [world.plainUser.id])
     try {
-      expect((await get('adminA', '/users')).json().total).toBe(2)
-      expect((await get('adminA', `/users/${world.plainUser.id}`)).statusCode).toBe(404)
+      expect((await get('orgAdmin', '/users')).json().total).toBe(2)
+      expect((await get('orgAdmin', `/users/${world.plainUser.id}`)).statusCode).toBe(404)
     } finally {
       await tdb.db.query('UPDATE users SET deleted_at = NULL WHERE id = $1', [world.plainUser.id])
     }

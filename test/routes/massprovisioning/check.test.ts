@@ -183,7 +183,7 @@ describe.each(dbKinds())('POST /users/imports/check on %s', (kind) => {
       `detach;${world.adminA.email};;;`,
     ].join('\n')
     const run = async (liveEmailsHeld: number) => (await checkCsv(tdb.db, {
-      companyId: world.companyA, endpoint: 'synchronize', body: Buffer.from(body), nostrict: false, liveEmailsHeld,
+      companyId: world.companyA, endpoint: 'synchronize', body: Buffer.from(body), nostrict: false, caller: { id: world.adminA.id, rank: 1 }, liveEmailsHeld,
     })).toObject().data
     const held = await run(1_000_000)
     const probed = await run(0)
@@ -204,7 +204,7 @@ describe.each(dbKinds())('POST /users/imports/check on %s', (kind) => {
     expect(body.length).toBeGreaterThan(512 * 1024)
     const res = await post(body)
     expect(res.statusCode).toBe(200)
-    const here = (await checkCsv(tdb.db, { companyId: world.companyA, endpoint: 'import', body: Buffer.from(body), nostrict: false })).toObject()
+    const here = (await checkCsv(tdb.db, { companyId: world.companyA, endpoint: 'import', body: Buffer.from(body), nostrict: false, caller: { id: world.adminA.id, rank: 1 } })).toObject()
     const threaded = res.json<CheckBody>()
     expect(threaded.data.plan.map((e, i) => ({ ...e, userId: here.data.plan[i]?.userId }))).toEqual(here.data.plan)
     expect({ ...threaded.data, plan: [] }).toEqual({ ...here.data, plan: [] })
@@ -233,13 +233,13 @@ describe.each(dbKinds())('POST /users/imports/check on %s', (kind) => {
       '__action__;loginEmail;password;firstName;jobTitle',
       `create;fresh-${newId()}@example.com;Str0ng!Pass;Fresh;Dev`,
       `update;${world.plainUser.email};Str0ng!Pass;Plainer;Boss`,
-      `delete;${world.orgAdmin.email};;;`,
+      `delete;${holderEmail};;;`,
     ].join('\n')
     const devices = [
       '__action__;loginEmail;pbxId;pbxShortNumber;pbxInternalNumber;number',
       `attach;${world.plainUser.email};${pbxA};2000;+33900002000;+33123002099`,
       `detach;${holderEmail};;;;`,
-      `detach;${world.orgAdmin.email};;;;`,
+      `detach;${world.adminA.email};;;;`,
     ].join('\n')
     expect((await post(users)).json<CheckBody>().data.plan.map((e) => e.outcome)).toEqual(['create', 'update', 'delete'])
     expect((await post(devices)).json<CheckBody>().data.plan.map((e) => e.errorCode ?? e.outcome)).toEqual(['attach', 'detach', 1010])
