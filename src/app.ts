@@ -7,6 +7,7 @@ import errorHandler from './plugins/error-handler.js'
 import openapi from './plugins/openapi.js'
 import limits from './plugins/limits.js'
 import metrics from './plugins/metrics.js'
+import operatorAccess from './plugins/operator-access.js'
 import routes from './routes/index.js'
 import type { ReadinessCheck } from './routes/health.js'
 import { createApplicationService } from './services/applications.js'
@@ -29,6 +30,8 @@ export interface AppDeps {
     MAX_QUEUED_CHECKS?: number
     CHECK_QUEUE_TIMEOUT?: number
     MAX_PENDING_IMPORTS?: number
+    METRICS_TOKEN?: string | undefined
+    METRICS_CACHE_S?: number
   }
   /** Where accepted imports are announced; without one they wait in the database for a worker. */
   queue?: ImportQueue
@@ -64,7 +67,8 @@ export async function buildApp (deps: AppDeps) {
     issuer: deps.config.JWT_ISSUER,
     requireAppAuth: deps.config.REQUIRE_APP_AUTH,
   })
-  await app.register(metrics, { db: deps.db })
+  await app.register(operatorAccess, { metricsToken: deps.config.METRICS_TOKEN })
+  await app.register(metrics, { db: deps.db, cacheMs: (deps.config.METRICS_CACHE_S ?? 15) * 1000 })
   await app.register(limits, {
     db: deps.db,
     rateLimitMax: deps.config.RATE_LIMIT_MAX ?? 1200,

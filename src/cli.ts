@@ -13,6 +13,8 @@ import { createApplicationService } from './services/applications.js'
 import { InventoryError, loadInventory, parseInventory } from './services/pbx-inventory.js'
 import { ADMIN_ROLES, TenantError, createTenantService, type AdminRole } from './services/tenants.js'
 import { toUserView } from './services/user-view.js'
+import { createLogger } from './logger.js'
+import { readPassword, SecretInputError } from './cli-secret.js'
 import { seedDemo } from './services/demo-seed.js'
 import type { Runtime } from './bootstrap.js'
 import type { Config } from './config.js'
@@ -22,14 +24,15 @@ class UsageError extends Error {}
 const USAGE = `usage: massprov <command> [options]   (database chosen by the environment, as for the server)
   migrate
   create-company --name N [--organization O]
-  create-admin   --company ID --email E --password P --role ${ADMIN_ROLES.join('|')} [--jid J]
+  create-admin   --company ID --email E --role ${ADMIN_ROLES.join('|')} [--jid J]
+                 (the password from MASSPROV_PASSWORD, else stdin: never on the command line, where ps shows it)
   set-jid        --email E --jid J                          (where the user's command_ended notifications go)
   create-app     --name N
   load-pbx       --company ID --pbx PBXID --file F.csv     (lines shortNumber;internalNumber;number)
   list-users     --company ID [--limit N] [--offset N]
   seed-demo`
 
-type Command = (rt: Runtime, args: Record<string, string | undefined>, config: Config) => Promise<unknown>
+type Command = (rt: Runtime, args: Record<string, string | undefined>, config: Config, password?: string) => Promise<unknown>
 
 function need (args: Record<string, string | undefined>, name: string): string {
   const v = args[name]
@@ -37,7 +40,8 @@ function need (args: Record<string, string | undefined>, name: string): string {
   return v
 }
 
-const COMMANDS: Record<string, { options: string[], required?: string[], run: Command }> = {
+/** `secret`: the command needs a password, read by readPassword before the database is opened. */
+const COMMANDS: Record<string, { options: string[], required?: string[], secret?: boolean, run: Command }> = {
   migrate: {
     options: [],
     // Opening the runtime already migrated: report what it applied, not only what is left now.
@@ -53,13 +57,14 @@ const COMMANDS: Record<string, { options: string[], required?: string[], run: Co
     }),
   },
   'create-admin': {
-    options: ['company', 'email', 'password', 'role', 'jid'],
-    required: ['company', 'email', 'password', 'role'],
-    run: (rt, a, c) => rt.db.transaction(async (tx) => {
+    options: ['company', 'email', 'role', 'jid'],
+    required: ['company', 'email', 'role'],
+    secret: true,
+    run: (rt, a, c, password) => rt.db.transaction(async (tx) => {
       const role = need(a, 'role')
       if (!(ADMIN_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${ADMIN_ROLES.join(', ')}`)
       const { userId } = await createTenantService({ db: rt.db, xmppDomain: c.XMPP_DOMAIN }).createAdmin({
-        companyId: need(a, 'company'), email: need(a, 'email'), password: need(a, 'password'), role: role as AdminRole, jid: a.jid,
+        companyId: need(a, 'company'), email: need(a, 'email'), password: password!, role: role as AdminRole, jid: a.jid,
       }, tx)
       return { userId }
     }),
@@ -129,6 +134,9 @@ async function main (argv: string[]): Promise<number> {
   }
   let runtime: Runtime | undefined
   try {
+    if (command.secret && rest.some((a) => a === '--password' || a.startsWith('--password='))) {
+      throw new UsageError('--password is refused: a password on the command line is visible to every user of the machine (ps). Send it on stdin or in MASSPROV_PASSWORD')
+    }
     const { values } = parseArgs({
       args: rest,
       options: Object.fromEntries(command.options.map((o) => [o, { type: 'string' as const }])),
@@ -137,15 +145,16 @@ async function main (argv: string[]): Promise<number> {
     })
     // Checked before the database is opened: a usage mistake should not wait for PGlite to start.
     for (const option of command.required ?? []) need(values as Record<string, string | undefined>, option)
+    const password = command.secret ? await readPassword(process.env.MASSPROV_PASSWORD) : undefined
     const config = loadConfig(process.env)
-    // Logs go to stderr: stdout carries only the command's JSON answer.
-    const logger = pino({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2))
+    // Logs go to stderr: stdout carries only the command's JSON answer. The server's redaction applies.
+    const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2))
     runtime = await openRuntime(config, logger, { migrate: true })
-    const result = await command.run(runtime, values as Record<string, string | undefined>, config)
+    const result = await command.run(runtime, values as Record<string, string | undefined>, config, password)
     process.stdout.write(JSON.stringify(result, null, 2) + '\n')
     return 0
   } catch (err) {
-    const known = err instanceof UsageError || err instanceof TenantError || err instanceof InventoryError ||
+    const known = err instanceof UsageError || err instanceof SecretInputError || err instanceof TenantError || err instanceof InventoryError ||
       err instanceof ConfigError || err instanceof DataDirLockedError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     process.stderr.write(`massprov ${name}: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`)
     if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`)

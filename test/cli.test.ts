@@ -21,13 +21,15 @@ const LOGIN = '/api/rainbow/authentication/v1.0/login'
 
 interface CliResult { code: number | null, stdout: string, stderr: string }
 
-function cli (args: string[], env: Record<string, string>): Promise<CliResult> {
+/** `stdin` is piped to the child, as `printf %s "$P" | massprov …` would; without it stdin is empty. */
+function cli (args: string[], env: Record<string, string>, stdin = ''): Promise<CliResult> {
   const child = spawn(process.execPath, ['bin/massprov.js', ...args], {
     cwd: ROOT,
     // Every massprov setting the runner may carry is blanked (empty = unset), then the leg's own are set.
-    env: { ...process.env, ...Object.fromEntries(CONFIG_KEYS.map((k) => [k, ''])), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...Object.fromEntries([...CONFIG_KEYS, 'MASSPROV_PASSWORD'].map((k) => [k, ''])), ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
   })
+  child.stdin.end(stdin)
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
@@ -86,6 +88,7 @@ describe.concurrent.each(dbKinds())('massprov CLI on %s', (kind) => {
     let tdb: TestDb | undefined
     let env: Record<string, string>
     const run = (...args: string[]) => cli(args, env)
+    const runWith = (stdin: string, ...args: string[]) => cli(args, env, stdin)
 
     let plainCompany: string
     let orgCompany: string
@@ -126,11 +129,12 @@ describe.concurrent.each(dbKinds())('massprov CLI on %s', (kind) => {
       orgCompany = withOrg!.companyId as string
     }, 60_000)
 
-    it('create-admin prints {userId} for each role (organization_admin needs the company with an organization)', async () => {
+    it('create-admin prints {userId} for each role (organization_admin needs the company with an organization); the password comes on stdin or in MASSPROV_PASSWORD', async () => {
       const roles = [['company_admin', plainCompany], ['superadmin', plainCompany], ['organization_admin', orgCompany]] as const
       await each(roles, async ([role, company]) => {
         const email = `${role}@cli.example.com`
-        const res = ok(await run('create-admin', '--company', company, '--email', email, '--password', PASSWORD, '--role', role))
+        const args = ['create-admin', '--company', company, '--email', email, '--role', role]
+        const res = ok(role === 'superadmin' ? await cli(args, { ...env, MASSPROV_PASSWORD: PASSWORD }) : await runWith(`${PASSWORD}\n`, ...args))
         expect(Object.keys(res)).toEqual(['userId'])
         expect(res.userId).toMatch(ID)
         admins[role] = { email, userId: res.userId as string }
@@ -139,20 +143,24 @@ describe.concurrent.each(dbKinds())('massprov CLI on %s', (kind) => {
     }, 60_000)
 
     overlapping.each([
-      ['an unknown company', ['--password', PASSWORD, '--role', 'company_admin', '--company', '000000000000000000000000'], /company 000000000000000000000000 does not exist/],
-      ['a duplicate e-mail', ['--password', PASSWORD, '--role', 'company_admin', '--email', 'COMPANY_ADMIN@cli.example.com'], /a user with login company_admin@cli\.example\.com .* already exists/],
+      ['an unknown company', ['--role', 'company_admin', '--company', '000000000000000000000000'], /company 000000000000000000000000 does not exist/],
+      ['a duplicate e-mail', ['--role', 'company_admin', '--email', 'COMPANY_ADMIN@cli.example.com'], /a user with login company_admin@cli\.example\.com .* already exists/],
     ] as const)('create-admin with %s exits 1 with a message and prints nothing', async (_what, extra, message) => {
-      refused(await run('create-admin', '--company', plainCompany, '--email', 'refused@cli.example.com', ...extra), message)
+      refused(await runWith(PASSWORD, 'create-admin', '--company', plainCompany, '--email', 'refused@cli.example.com', ...extra), message)
     })
 
     // Refusals that never reach the database run on one leg only (PostgreSQL when there is one): each
     // PGlite run costs ~2.5 s of the two cores.
     if (kind === dbKinds().at(-1)) {
       overlapping.each([
-        ['a weak password', ['--password', 'weakpass', '--role', 'company_admin'], /password must contain a capital letter/],
-        ['an unknown role', ['--password', PASSWORD, '--role', 'root'], /--role must be one of superadmin, organization_admin, company_admin/],
-      ] as const)('create-admin with %s exits 1 with a message and prints nothing', async (_what, extra, message) => {
-        refused(await run('create-admin', '--company', plainCompany, '--email', 'refused@cli.example.com', ...extra), message)
+        ['a weak password', 'weakpass', ['--role', 'company_admin'], /password must contain a capital letter/],
+        ['an unknown role', PASSWORD, ['--role', 'root'], /--role must be one of superadmin, organization_admin, company_admin/],
+        ['a password on the command line (ps shows argv to every user)', PASSWORD, ['--role', 'company_admin', '--password', PASSWORD], /--password is refused: .*stdin or in MASSPROV_PASSWORD/],
+        ['no password at all', '', ['--role', 'company_admin'], /a password is required: send it on stdin or in MASSPROV_PASSWORD/],
+      ] as const)('create-admin with %s exits 1 with a message and prints nothing', async (_what, stdin, extra, message) => {
+        const r = await runWith(stdin, 'create-admin', '--company', plainCompany, '--email', 'refused@cli.example.com', ...extra)
+        refused(r, message)
+        if (stdin) expect(r.stderr).not.toContain(stdin)
       })
 
       overlapping('create-company without --name exits non-zero and says which option is missing', async () => {

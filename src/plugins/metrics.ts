@@ -1,15 +1,18 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Db } from '../db/db.js'
-import { readOperationalCounts } from '../db/metrics-repository.js'
+import { readOperationalCounts, type OperationalCounts } from '../db/metrics-repository.js'
 
 const IMPORT_STATUSES = ['Pending', 'Terminated', 'Failed'] as const
 
 /**
- * Prometheus metrics at /metrics. Import and outbox figures are read from the database when scraped,
- * so every API process reports the same numbers whichever worker applied the lines.
+ * Prometheus metrics at /metrics, for operators only (METRICS_TOKEN or a superadmin's token). Import
+ * and outbox figures are read from the database, so every API process reports the same numbers
+ * whichever worker applied the lines; they are aggregates over whole tables, so they are read at most
+ * once per `cacheMs` whatever the number of scrapers (one read at a time, shared by the scrapes
+ * that arrive meanwhile): the cost of a scrape does not grow with the tables.
  */
-export default fp<{ db: Db }>(async (app, opts) => {
+export default fp<{ db: Db, cacheMs: number }>(async (app, opts) => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'massprov_' })
 
@@ -32,9 +35,27 @@ export default fp<{ db: Db }>(async (app, opts) => {
     http.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
   })
 
-  app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (_request, reply) => {
+  let cached: { at: number, counts: Promise<OperationalCounts> } | undefined
+  const operationalCounts = (): Promise<OperationalCounts> => {
+    const now = performance.now()
+    if (cached && now - cached.at < opts.cacheMs) return cached.counts
+    const entry = { at: now, counts: readOperationalCounts(opts.db) }
+    // A failed read is not kept: the next scrape tries again.
+    entry.counts.catch(() => { if (cached === entry) cached = undefined })
+    cached = entry
+    return entry.counts
+  }
+
+  app.get('/metrics', {
+    schema: { hide: true },
+    config: { rateLimit: false },
+    preHandler: async (request, reply) => {
+      const access = await app.operatorAccess(request, reply)
+      if (access !== true) throw access
+    },
+  }, async (_request, reply) => {
     try {
-      const counts = await readOperationalCounts(opts.db)
+      const counts = await operationalCounts()
       for (const status of IMPORT_STATUSES) imports.set({ status }, counts.importsByStatus[status] ?? 0)
       linesApplied.set(counts.linesProcessed)
       linesFailed.set(counts.linesFailed)
@@ -46,4 +67,4 @@ export default fp<{ db: Db }>(async (app, opts) => {
     }
     return reply.type(registry.contentType).send(await registry.metrics())
   })
-}, { name: 'metrics' })
+}, { name: 'metrics', dependencies: ['operator-access'] })

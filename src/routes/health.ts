@@ -25,16 +25,25 @@ async function run (c: ReadinessCheck): Promise<{ name: string, ok: boolean, det
 }
 
 const health: FastifyPluginAsyncZod<{ checks: ReadinessCheck[] }> = async (app, opts) => {
+  // What each dependency is doing (the XMPP account, its last error, the outbox backlog) is for
+  // operators; a load balancer's probe needs only up or down.
   app.get('/health', {
     schema: { summary: 'The process is up', tags: ['health'], security: [], response: { 200: z.object({ status: z.literal('ok') }) } },
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/ready', {
-    schema: { summary: 'The database and the queue answer (else 503)', tags: ['health'], security: [] },
-  }, async (_request, reply) => {
+    schema: {
+      summary: 'The database and the queue answer (else 503)',
+      description: 'Anonymous callers get `{status}` only; with `Authorization: Bearer <METRICS_TOKEN>` or a superadmin\'s token the answer adds `checks`, one per dependency with its detail or error.',
+      tags: ['health'],
+      security: [],
+    },
+  }, async (request, reply) => {
     const results = await Promise.all(opts.checks.map(run))
     const ready = results.every((r) => r.ok)
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: results })
+    const status = ready ? 'ready' : 'unavailable'
+    const detailed = (await app.operatorAccess(request, reply)) === true
+    return reply.code(ready ? 200 : 503).send(detailed ? { status, checks: results } : { status })
   })
 }
 

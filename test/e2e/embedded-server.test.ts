@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execFile } from 'node:child_process'
 import { childEnv, spawnNode, within, type Proc } from '../helpers/processes.js'
+import { OPERATOR, TEST_METRICS_TOKEN } from '../helpers/app.js'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -13,7 +14,7 @@ const ID_RE = /^[0-9a-f]{24}$/
 const procs: Proc[] = []
 
 function startServer (dataDir: string): Proc {
-  return spawnNode(['--import', 'tsx', 'src/server.ts'], childEnv({ DATA_DIR: dataDir, PORT: '0' }), procs)
+  return spawnNode(['--import', 'tsx', 'src/server.ts'], childEnv({ DATA_DIR: dataDir, PORT: '0', METRICS_TOKEN: TEST_METRICS_TOKEN }), procs)
 }
 
 interface Banner { url: string, login?: string, password?: string, companyId?: string, tokenLine?: string, usersLine?: string }
@@ -110,11 +111,14 @@ describe('embedded server process (npm start on a fresh DATA_DIR)', () => {
     expect(stdout).not.toMatch(/password/i)
   })
 
-  it('answers /health and /ready (with a database check)', async () => {
+  it('answers /health and /ready (with a database check for an operator, up or down only for anyone)', async () => {
     const health = await fetch(`${firstBanner.url}/health`)
     expect(health.status).toBe(200)
     expect(await health.json()).toEqual({ status: 'ok' })
-    const ready = await fetch(`${firstBanner.url}/ready`)
+    const anonymous = await fetch(`${firstBanner.url}/ready`)
+    expect(anonymous.status).toBe(200)
+    expect(await anonymous.json()).toEqual({ status: 'ready' })
+    const ready = await fetch(`${firstBanner.url}/ready`, { headers: OPERATOR })
     expect(ready.status).toBe(200)
     const body = await ready.json() as { status: string, checks: Array<{ name: string, ok: boolean }> }
     expect(body.status).toBe('ready')
@@ -148,15 +152,15 @@ describe('embedded server process (npm start on a fresh DATA_DIR)', () => {
   })
 
   it('restarts on the same DATA_DIR without seeding again; rows and secrets survive', async () => {
-    const cli = async (args: string[]) => {
-      const p = spawnNode(['bin/massprov.js', ...args], childEnv({ DATA_DIR: dataDir }), procs)
+    const cli = async (args: string[], env: Record<string, string> = {}) => {
+      const p = spawnNode(['bin/massprov.js', ...args], childEnv({ DATA_DIR: dataDir, ...env }), procs)
       const { code } = await within(30_000, `massprov ${args[0]}`, p.exited)
       expect(code, p.out.stderr).toBe(0)
       return JSON.parse(p.out.stdout) as Record<string, string>
     }
     // PGlite is one process per directory: the CLI writes while the server is down.
     const { companyId } = await cli(['create-company', '--name', 'Survivor Co'])
-    const { userId } = await cli(['create-admin', '--company', companyId!, '--email', 'survivor@example.com', '--password', 'Surv1vor!pass', '--role', 'company_admin'])
+    const { userId } = await cli(['create-admin', '--company', companyId!, '--email', 'survivor@example.com', '--role', 'company_admin'], { MASSPROV_PASSWORD: 'Surv1vor!pass' })
 
     const again = startServer(dataDir)
     const b = await banner(again)

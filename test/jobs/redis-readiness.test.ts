@@ -3,7 +3,7 @@ import pino from 'pino'
 import type { Redis } from 'ioredis'
 import { openProducerRedis, redisReadiness } from '../../src/jobs/redis.js'
 import { openTestDb, type TestDb } from '../helpers/databases.js'
-import { buildTestApp } from '../helpers/app.js'
+import { buildTestApp, OPERATOR } from '../helpers/app.js'
 
 const logger = pino({ level: 'silent' })
 
@@ -28,7 +28,7 @@ describe('readiness with Redis', () => {
     const app = await buildTestApp(tdb.db, { checks: [redisReadiness(dead)] })
     try {
       const started = Date.now()
-      const res = await app.inject({ method: 'GET', url: '/ready' })
+      const res = await app.inject({ method: 'GET', url: '/ready', headers: OPERATOR })
       expect(res.statusCode).toBe(503)
       expect(res.json().checks[1]).toMatchObject({ name: 'queue', ok: false })
       expect(Date.now() - started).toBeLessThan(3000)
@@ -44,7 +44,7 @@ describe('readiness with Redis', () => {
     const app = await buildTestApp(tdb.db, { checks: [redisReadiness(live)] })
     try {
       if (live.status !== 'ready') await new Promise((resolve) => live.once('ready', resolve))
-      const res = await app.inject({ method: 'GET', url: '/ready' })
+      const res = await app.inject({ method: 'GET', url: '/ready', headers: OPERATOR })
       expect(res.statusCode).toBe(200)
       expect(res.json().checks).toEqual([{ name: 'database', ok: true }, { name: 'queue', ok: true }])
     } finally {

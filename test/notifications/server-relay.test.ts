@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DemoCredentials } from '../../src/services/demo-seed.js'
 import { childEnv, spawnNode, within, type Proc } from '../helpers/processes.js'
+import { OPERATOR, TEST_METRICS_TOKEN } from '../helpers/app.js'
 import { commandEndedOf, connectReceiver, prosodyAvailable, startProsody, type Prosody, type Receiver } from '../helpers/prosody.js'
 
 // `npm start` with XMPP_* set: the embedded server's relay logs in and delivers to the demo admin.
@@ -28,7 +29,7 @@ describe.skipIf(!prosodyAvailable())('embedded server with XMPP configured', () 
 
   it('reports the relay online in /ready and delivers a POSTed report\'s command_ended to the admin\'s JID', async () => {
     const server = spawnNode(['--import', 'tsx', 'src/server.ts'], childEnv({
-      DATA_DIR: dataDir, PORT: '0', XMPP_SERVICE: prosody.service, XMPP_DOMAIN: prosody.domain, XMPP_USERNAME: 'svc', XMPP_PASSWORD: 'svc-Passw0rd',
+      DATA_DIR: dataDir, PORT: '0', METRICS_TOKEN: TEST_METRICS_TOKEN, XMPP_SERVICE: prosody.service, XMPP_DOMAIN: prosody.domain, XMPP_USERNAME: 'svc', XMPP_PASSWORD: 'svc-Passw0rd',
     }), procs)
     await within(60_000, 'server banner', new Promise<void>((resolve, reject) => {
       const onData = () => { if (/massprov is listening on http:\/\/\S+/.test(server.out.stdout)) resolve() }
@@ -53,7 +54,7 @@ describe.skipIf(!prosodyAvailable())('embedded server with XMPP configured', () 
     await receiver.waitFor((m) => commandEndedOf(m) === 'e2e-1', 20_000)
 
     // Received before the relay saw the server's confirmation: it is marked sent a moment later.
-    const xmppCheck = async () => ((await (await fetch(`${url}/ready`)).json()) as { checks: Array<{ name: string, ok: boolean, detail?: string }> }).checks.find((c) => c.name === 'xmpp')
+    const xmppCheck = async () => ((await (await fetch(`${url}/ready`, { headers: OPERATOR })).json()) as { checks: Array<{ name: string, ok: boolean, detail?: string }> }).checks.find((c) => c.name === 'xmpp')
     for (let i = 0; i < 50 && (await xmppCheck())?.detail !== 'online as svc@localhost: 0 notifications waiting'; i++) await new Promise((resolve) => setTimeout(resolve, 100))
     expect(await xmppCheck()).toEqual({ name: 'xmpp', ok: true, detail: 'online as svc@localhost: 0 notifications waiting' })
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { openTestDb, type TestDb } from '../helpers/databases.js'
-import { buildTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js'
+import { buildTestApp, OPERATOR, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js'
 
 describe('error envelope, health and readiness', () => {
   let tdb: TestDb
@@ -56,13 +56,13 @@ describe('error envelope, health and readiness', () => {
 
   it('health is 200; ready is 200 with the database check and 503 when a dependency fails', async () => {
     expect((await app.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok' })
-    const ready = await app.inject({ method: 'GET', url: '/ready' })
+    const ready = await app.inject({ method: 'GET', url: '/ready', headers: OPERATOR })
     expect(ready.statusCode).toBe(200)
     expect(ready.json().checks).toEqual([{ name: 'database', ok: true }])
 
     const down = await buildTestApp(tdb.db, { checks: [{ name: 'queue', check: () => Promise.reject(new Error('connection refused')) }] })
     try {
-      const res = await down.inject({ method: 'GET', url: '/ready' })
+      const res = await down.inject({ method: 'GET', url: '/ready', headers: OPERATOR })
       expect(res.statusCode).toBe(503)
       expect(res.json()).toMatchObject({ status: 'unavailable', checks: [{ name: 'database', ok: true }, { name: 'queue', ok: false, error: 'connection refused' }] })
     } finally {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { basic, bearer, buildTestApp, login, type TestApp } from '../helpers/app.js'
+import { basic, bearer, buildTestApp, login, OPERATOR, type TestApp } from '../helpers/app.js'
 import { openTestDb, type TestDb } from '../helpers/databases.js'
 import { createWorld, PASSWORD, type World } from '../helpers/fixtures.js'
 import { report } from '../helpers/reliability.js'
@@ -55,7 +55,7 @@ describe('limits under load and metrics', () => {
       for (let i = 0; i < 10; i++) {
         expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
       }
-      expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200)
+      expect((await app.inject({ method: 'GET', url: '/metrics', headers: OPERATOR })).statusCode).toBe(200)
     })
   })
 
@@ -114,7 +114,7 @@ describe('limits under load and metrics', () => {
     })
 
     it('/metrics reports HTTP latency and the import and outbox figures from the database', async () => {
-      const res = await app.inject({ method: 'GET', url: '/metrics' })
+      const res = await app.inject({ method: 'GET', url: '/metrics', headers: OPERATOR })
       expect(res.statusCode).toBe(200)
       expect(res.headers['content-type']).toMatch(/text\/plain/)
       const text = res.body

@@ -4,7 +4,7 @@ import { listOutbox } from '../../../src/db/outbox-repository.js'
 import { runImport } from '../../../src/jobs/import-job.js'
 import { startOutboxRelay } from '../../../src/notifications/outbox-relay.js'
 import { newId } from '../../../src/util/ids.js'
-import { bearer, buildTestApp, login, type TestApp } from '../../helpers/app.js'
+import { bearer, buildTestApp, login, OPERATOR, type TestApp } from '../../helpers/app.js'
 import { dbKinds, openTestDb, type TestDb } from '../../helpers/databases.js'
 import { createWorld, PASSWORD, type World } from '../../helpers/fixtures.js'
 import { buildImportApp, MP } from '../../jobs/helpers/import-app.js'
@@ -177,7 +177,7 @@ describe('/ready with the outbox relay', () => {
     const app = await buildTestApp(tdb.db, { checks: [relay.readiness] })
     try {
       await tdb.db.query("INSERT INTO outbox (id, kind, to_jid, payload) VALUES ($1, 'command_ended', 'a@localhost', '{\"commandId\":\"c\"}')", [newId()])
-      const res = await app.inject({ method: 'GET', url: '/ready' })
+      const res = await app.inject({ method: 'GET', url: '/ready', headers: OPERATOR })
       expect(res.statusCode).toBe(200)
       expect(res.json().checks).toContainEqual({ name: 'xmpp', ok: true, detail: 'idle (XMPP_SERVICE, XMPP_USERNAME, XMPP_PASSWORD not set): 1 notification waiting' })
       expect(relay.status().state).toBe('idle')
