@@ -92,11 +92,12 @@ describe.each(dbKinds())('application identity on a Bearer call on %s', (kind) =
       })
 
       it('a valid digest of the token\'s application over the challenge, or its APIKey, is accepted', async () => {
-        for (const headers of [
+        const accepted: Array<Record<string, string>> = [
           { 'x-rainbow-app-auth': appAuth(appX, CHALLENGE), 'x-rainbow-challenge': CHALLENGE },
           { apikey: appX.apiToken },
           {},
-        ]) {
+        ]
+        for (const headers of accepted) {
           const res = await call(mode, tokens.x, headers)
           expect(res.statusCode).toBe(200)
         }
