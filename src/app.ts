@@ -4,6 +4,7 @@ import { createCheckPool } from './csv/check-pool.js'
 import type { Db } from './db/db.js'
 import authPlugin from './plugins/auth.js'
 import errorHandler from './plugins/error-handler.js'
+import responseHeaders from './plugins/response-headers.js'
 import openapi from './plugins/openapi.js'
 import limits from './plugins/limits.js'
 import metrics from './plugins/metrics.js'
@@ -12,7 +13,9 @@ import routes from './routes/index.js'
 import type { ReadinessCheck } from './routes/health.js'
 import { createApplicationService } from './services/applications.js'
 import { deriveSecretsKey } from './services/app-credentials.js'
+import { createLoginBackoff } from './services/login-backoff.js'
 import { VERSION } from './version.js'
+import { correlationId } from './util/correlation-id.js'
 import type { ImportQueue } from './jobs/queue.js'
 
 export interface AppDeps {
@@ -32,6 +35,10 @@ export interface AppDeps {
     MAX_PENDING_IMPORTS?: number
     METRICS_TOKEN?: string | undefined
     METRICS_CACHE_S?: number
+    LOGIN_MAX_FAILURES?: number
+    LOGIN_FAILURE_WINDOW?: number
+    LOGIN_BACKOFF?: number
+    LOGIN_BACKOFF_MAX?: number
   }
   /** Where accepted imports are announced; without one they wait in the database for a worker. */
   queue?: ImportQueue
@@ -45,8 +52,8 @@ export async function buildApp (deps: AppDeps) {
   const app = Fastify({
     loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
     logger: typeof deps.logger === 'object' ? undefined : (deps.logger ?? false),
-    requestIdHeader: 'x-rainbow-correlation-id',
-    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: false,
+    genReqId: correlationId,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
@@ -57,6 +64,7 @@ export async function buildApp (deps: AppDeps) {
   const secretsKey = deriveSecretsKey(deps.config.SECRETS_KEY ?? deps.config.JWT_SECRET)
   const applications = createApplicationService({ db: deps.db, secretsKey })
 
+  await app.register(responseHeaders)
   await app.register(errorHandler)
   await app.register(openapi)
   await app.register(authPlugin, {
@@ -88,6 +96,12 @@ export async function buildApp (deps: AppDeps) {
     requireAppAuth: deps.config.REQUIRE_APP_AUTH,
     checks: [{ name: 'database', check: () => deps.db.ping() }, ...(deps.checks ?? [])],
     queue: deps.queue,
+    loginBackoff: createLoginBackoff({
+      maxFailures: deps.config.LOGIN_MAX_FAILURES ?? 5,
+      windowMs: (deps.config.LOGIN_FAILURE_WINDOW ?? 900) * 1000,
+      baseDelayMs: (deps.config.LOGIN_BACKOFF ?? 30) * 1000,
+      maxDelayMs: (deps.config.LOGIN_BACKOFF_MAX ?? 900) * 1000,
+    }),
   })
   return app
 }

@@ -37,6 +37,11 @@ const EnvSchema = z.object({
   METRICS_TOKEN: z.string().min(32, 'METRICS_TOKEN must be at least 32 characters').max(512).optional()
     .describe('Bearer token a scraper sends to read /metrics and the details of /ready (a superadmin\'s token also does); without it only superadmins can'),
   METRICS_CACHE_S: z.coerce.number().int().min(1).max(3600).default(15).describe('Seconds the database figures of /metrics are reused between scrapes'),
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5)
+    .describe('Failed sign-ins of one login (existing or not) before its next attempts answer 429; counted per process'),
+  LOGIN_FAILURE_WINDOW: z.coerce.number().int().min(1).max(86_400).default(900).describe('Seconds without a failed sign-in after which a login\'s failures are forgotten'),
+  LOGIN_BACKOFF: z.coerce.number().int().min(1).max(86_400).default(30).describe('Seconds of the first hold after LOGIN_MAX_FAILURES; doubled by each further failure'),
+  LOGIN_BACKOFF_MAX: z.coerce.number().int().min(1).max(86_400).default(900).describe('Longest hold of one login, seconds'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   XMPP_DOMAIN: z.string().min(1).default('localhost').describe('Domain of the JIDs given to new users and of the service account'),
   XMPP_SERVICE: z.string().regex(/^xmpps?:\/\/[^/\s]+$/, 'must look like xmpp://host:5222 or xmpps://host:5223').optional()
@@ -55,6 +60,9 @@ export const ConfigSchema = EnvSchema
   .superRefine((c, ctx) => {
     if (c.DATABASE_URL && !c.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET is required when DATABASE_URL is set' })
+    }
+    if (c.LOGIN_BACKOFF_MAX < c.LOGIN_BACKOFF) {
+      ctx.addIssue({ code: 'custom', path: ['LOGIN_BACKOFF_MAX'], message: 'LOGIN_BACKOFF_MAX must be at least LOGIN_BACKOFF' })
     }
     const xmpp = [c.XMPP_SERVICE, c.XMPP_USERNAME, c.XMPP_PASSWORD].filter((v) => v !== undefined).length
     if (xmpp > 0 && xmpp < 3) {

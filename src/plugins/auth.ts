@@ -36,8 +36,11 @@ declare module 'fastify' {
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
     /** onRequest hook, after authenticate: superadmin, organization_admin or company_admin only (D12). */
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
-    /** Checks the application credential headers of a request; returns the application id, if any. */
-    verifyAppCredential: (request: FastifyRequest, proof?: string) => Promise<string | null>
+    /**
+     * The application the credential headers prove (403 when one is wrong), or null without any.
+     * `proof` is what a Basic x-rainbow-app-auth digest covers: the password at login, the challenge on a Bearer call.
+     */
+    verifyAppCredential: (request: FastifyRequest, proof: string | undefined) => Promise<string | null>
     issueToken: (user: UserRow, appId: string | null) => string
     /** Ends the token presented by the request, if it is a valid one (logout). */
     revokePresentedToken: (request: FastifyRequest) => Promise<boolean>
@@ -53,6 +56,12 @@ const BEARER = /^Bearer\s+(\S+)$/i
 function header (request: FastifyRequest, name: string): string | undefined {
   const v = request.headers[name]
   return Array.isArray(v) ? v[0] : v
+}
+
+/** The SDK sends 22 random characters; an empty or oversized one is no challenge. */
+function bearerChallenge (request: FastifyRequest): string | undefined {
+  const challenge = header(request, 'x-rainbow-challenge')
+  return challenge !== undefined && challenge.length >= 1 && challenge.length <= 256 ? challenge : undefined
 }
 
 export default fp<AuthOptions>(async (app, opts) => {
@@ -76,21 +85,26 @@ export default fp<AuthOptions>(async (app, opts) => {
     return app.jwt.sign(claims)
   })
 
-  app.decorate('verifyAppCredential', async (request: FastifyRequest, proof?: string) => {
+  /*
+   * An API token (APIKey, or x-rainbow-app-auth without "Basic") proves its application by possession.
+   * A Basic x-rainbow-app-auth is a digest over a proof (the password at login, x-rainbow-challenge on a
+   * Bearer call): without the proof it is only a claimed appId, so it is refused rather than ignored.
+   */
+  app.decorate('verifyAppCredential', async (request: FastifyRequest, proof: string | undefined) => {
     const apiKey = header(request, 'apikey')
     const appAuth = header(request, 'x-rainbow-app-auth')
     let appId: string | null = null
     if (apiKey !== undefined) appId = (await opts.applications.verifyApiToken(apiKey)).id
     if (appAuth !== undefined) {
-      const challenge = header(request, 'x-rainbow-challenge')
-      const proofValue = proof ?? challenge
-      const app = /^Basic\s/i.test(appAuth)
-        ? proofValue !== undefined
-          ? await opts.applications.verifyLogin(appAuth, proofValue)
-          : await opts.applications.verifyKnownApp(appAuth)
-        : await opts.applications.verifyApiToken(appAuth)
-      if (appId && appId !== app.id) throw Errors.badAppAuth('APIKey and x-rainbow-app-auth name different applications')
-      appId = app.id
+      let proven: { id: string }
+      if (/^Basic\s/i.test(appAuth)) {
+        if (proof === undefined) throw Errors.badAppAuth('x-rainbow-app-auth needs an x-rainbow-challenge (1 to 256 characters) on a Bearer call')
+        proven = await opts.applications.verifyLogin(appAuth, proof)
+      } else {
+        proven = await opts.applications.verifyApiToken(appAuth)
+      }
+      if (appId && appId !== proven.id) throw Errors.badAppAuth('APIKey and x-rainbow-app-auth name different applications')
+      appId = proven.id
     }
     return appId
   })
@@ -127,8 +141,11 @@ export default fp<AuthOptions>(async (app, opts) => {
     if (await isTokenRevoked(opts.db, claims.jti)) throw Errors.invalidToken('the token was ended by a logout')
     const user = await findLiveUserById(opts.db, claims.sub)
     if (!user?.isActive) throw Errors.invalidToken('the token\'s user no longer exists or is inactive')
-    const headerApp = await app.verifyAppCredential(request)
-    const appId = headerApp ?? claims.app?.id ?? null
+    // The call's application is the token's; headers may only prove that same one, or one for a token issued without.
+    const tokenApp = claims.app?.id ?? null
+    const headerApp = await app.verifyAppCredential(request, bearerChallenge(request))
+    if (tokenApp && headerApp && headerApp !== tokenApp) throw Errors.badAppAuth('The application credential names another application than the token\'s')
+    const appId = tokenApp ?? headerApp
     if (opts.requireAppAuth && !appId) throw Errors.appAuthRequired()
     request.auth = { user, appId }
     // Every later log line of this request says who and for which company.

@@ -13,6 +13,22 @@ const DESCRIPTION = [
   'of an administrator, obtained from GET /api/rainbow/authentication/v1.0/login with HTTP Basic credentials.',
 ].join(' ')
 
+// The UI loads only its own files (no inline script or style in its page) and fetches the document
+// from this server; validatorUrl null stops it from asking validator.swagger.io for a badge.
+const DOCS_CSP = {
+  'default-src': ["'none'"],
+  'script-src': ["'self'"],
+  'script-src-attr': ["'none'"],
+  'style-src': ["'self'"],
+  'img-src': ["'self'", 'data:'],
+  'font-src': ["'self'", 'data:'],
+  'connect-src': ["'self'"],
+  'base-uri': ["'none'"],
+  'form-action': ["'none'"],
+  'frame-ancestors': ["'none'"],
+  'object-src': ["'none'"],
+}
+
 /**
  * The OpenAPI document is generated from the same zod schemas that validate the requests, so it
  * cannot drift from the code; `npm run openapi:check` keeps the committed copy in step.
@@ -47,5 +63,9 @@ export default fp(async (app) => {
     },
   })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { docExpansion: 'list', deepLinking: true, validatorUrl: null },
+    staticCSP: DOCS_CSP,
+  })
 }, { name: 'openapi' })

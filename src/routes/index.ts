@@ -11,6 +11,7 @@ import commandReports, { commandRefusals } from './massprovisioning/command-repo
 import template from './massprovisioning/template.js'
 import imports from './massprovisioning/imports.js'
 import type { ImportQueue } from '../jobs/queue.js'
+import type { LoginBackoff } from '../services/login-backoff.js'
 
 export interface RoutesOptions {
   db: Db
@@ -20,6 +21,7 @@ export interface RoutesOptions {
   requireAppAuth: boolean
   checks: ReadinessCheck[]
   queue: ImportQueue | undefined
+  loginBackoff: LoginBackoff
 }
 
 export const MASSPRO_PREFIX = '/api/rainbow/massprovisioning/v1.0'
@@ -28,7 +30,7 @@ export const ADMIN_PREFIX = '/api/rainbow/admin/v1.0'
 
 const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
   await app.register(health, { checks: opts.checks })
-  await app.register(authentication, { prefix: AUTH_PREFIX, db: opts.db, requireAppAuth: opts.requireAppAuth })
+  await app.register(authentication, { prefix: AUTH_PREFIX, db: opts.db, requireAppAuth: opts.requireAppAuth, loginBackoff: opts.loginBackoff })
   await app.register(about, { prefix: MASSPRO_PREFIX, version: opts.version })
 
   // Everything below needs a Bearer JWT of an administrator (D12).

@@ -34,13 +34,6 @@ export const createApplicationService = ({ db, secretsKey }: { db: Queryable, se
 
     verifyLogin: verifyDigest,
 
-    /** A Basic app header on a Bearer call carries no proof to check: the application must exist and be active. */
-    async verifyKnownApp (header: string): Promise<ApplicationRow> {
-      const parsed = parseAppAuthHeader(header)
-      if (!parsed) throw Errors.badAppAuth('Malformed x-rainbow-app-auth header')
-      return activeApp(parsed.appId)
-    },
-
     async verifyApiToken (token: string): Promise<ApplicationRow> {
       const app = await findApplicationByTokenHash(db, sha256Hex(token.trim()))
       if (!app?.isActive) throw Errors.badAppAuth()
