@@ -92,7 +92,7 @@ export async function runCheckBench (opts: CheckBenchOptions): Promise<void> {
   await seedExisting(db, companyId, generated.existing)
   const app = await buildApp({
     db,
-    config: { JWT_SECRET: `bench-${newId()}-${newId()}`, JWT_TTL: 3600, JWT_ISSUER: 'massprov', REQUIRE_APP_AUTH: false },
+    config: { JWT_SECRET: `bench-${newId()}-${newId()}`, SECRETS_KEY: `bench-${newId()}-${newId()}`, JWT_TTL: 3600, JWT_ISSUER: 'massprov', REQUIRE_APP_AUTH: false },
     logger: false,
   })
   await app.listen({ port: 0, host: '127.0.0.1' })

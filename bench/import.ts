@@ -86,7 +86,7 @@ async function postgresMode (opts: ImportBenchOptions, threads: number): Promise
   url.pathname = `/${name}`
   const queue = process.env.REDIS_URL ? 'bullmq-redis' : 'bullmq-postgres'
   try {
-    const env = { DATABASE_URL: url.toString(), JWT_SECRET: randomBytes(32).toString('hex'), SEED_DEMO: 'true', QUEUE_PREFIX: `bench-${name}`, ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}) }
+    const env = { DATABASE_URL: url.toString(), JWT_SECRET: randomBytes(32).toString('hex'), SECRETS_KEY: randomBytes(32).toString('hex'), SEED_DEMO: 'true', QUEUE_PREFIX: `bench-${name}`, ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}) }
     const served = await serve(env, opts, threads)
     const db = openPostgres(url.toString(), { poolSize: 2, logger: pino({ level: 'silent' }) })
     try {
@@ -103,7 +103,7 @@ async function postgresMode (opts: ImportBenchOptions, threads: number): Promise
 async function embeddedMode (opts: ImportBenchOptions, threads: number): Promise<ModeResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'massprov-bench-import-'))
   try {
-    const served = await serve({ DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '' }, opts, threads)
+    const served = await serve({ DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '', SECRETS_KEY: '' }, opts, threads)
     const db = await openPglite(join(dataDir, 'pgdata'))
     try {
       return { mode: 'embedded', queue: 'in-process', ...served, rawRps: await rawUpsertRps(db, served.emails) }

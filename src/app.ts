@@ -24,7 +24,10 @@ export interface AppDeps {
     JWT_SECRET: string
     JWT_TTL: number
     JWT_ISSUER: string
-    SECRETS_KEY?: string | undefined
+    /** Required: application secrets are encrypted under it (never derived from JWT_SECRET). */
+    SECRETS_KEY: string
+    SECRETS_KEY_PREVIOUS?: string | undefined
+    JWT_SECRET_PREVIOUS?: string | undefined
     REQUIRE_APP_AUTH: boolean
     RATE_LIMIT_MAX?: number
     RATE_LIMIT_WINDOW?: number
@@ -61,8 +64,12 @@ export async function buildApp (deps: AppDeps) {
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
 
-  const secretsKey = deriveSecretsKey(deps.config.SECRETS_KEY ?? deps.config.JWT_SECRET)
-  const applications = createApplicationService({ db: deps.db, secretsKey })
+  const previousKey = deps.config.SECRETS_KEY_PREVIOUS
+  const applications = createApplicationService({
+    db: deps.db,
+    secretsKey: deriveSecretsKey(deps.config.SECRETS_KEY),
+    previousSecretsKey: previousKey ? deriveSecretsKey(previousKey) : undefined,
+  })
 
   await app.register(responseHeaders)
   await app.register(errorHandler)
@@ -71,6 +78,7 @@ export async function buildApp (deps: AppDeps) {
     db: deps.db,
     applications,
     jwtSecret: deps.config.JWT_SECRET,
+    jwtSecretPrevious: deps.config.JWT_SECRET_PREVIOUS,
     jwtTtlSeconds: deps.config.JWT_TTL,
     issuer: deps.config.JWT_ISSUER,
     requireAppAuth: deps.config.REQUIRE_APP_AUTH,

@@ -8,10 +8,14 @@ import { lockDataDir } from './db/data-dir-lock.js'
 import { migrate } from './db/migrate.js'
 import { openPglite } from './db/pglite.js'
 import { openPostgres } from './db/postgres.js'
+import { deriveSecretsKey } from './services/app-credentials.js'
+import { rekeySecrets } from './services/secrets-key.js'
 
 export interface Runtime {
   db: Db
   jwtSecret: string
+  /** SECRETS_KEY: configured, or generated once and kept in DATA_DIR in embedded mode. */
+  secretsKey: string
   dataDir: string | null
   /** The migrations this opening applied (the `migrate` command reports them). */
   migrationsApplied: string[]
@@ -32,18 +36,27 @@ export async function openRuntime (config: Config, logger: Logger, opts: { migra
       await db.close()
       throw err
     }
-    return { db, jwtSecret: config.JWT_SECRET!, dataDir: null, migrationsApplied, close: () => db.close() }
+    return { db, jwtSecret: config.JWT_SECRET!, secretsKey: config.SECRETS_KEY!, dataDir: null, migrationsApplied, close: () => db.close() }
   }
 
   const dataDir = resolve(config.DATA_DIR)
   const release = lockDataDir(dataDir)
   try {
     const jwtSecret = config.JWT_SECRET ?? readOrCreateSecret(join(dataDir, 'jwt-secret'))
+    const keyFile = join(dataDir, 'secrets-key')
+    const generatedKey = config.SECRETS_KEY === undefined && !existsSync(keyFile)
+    const secretsKey = config.SECRETS_KEY ?? readOrCreateSecret(keyFile)
     const db = await openPglite(join(dataDir, 'pgdata'))
     let migrationsApplied: string[]
     try {
       // The embedded database has no separate deployment step: it is always brought up to date.
       migrationsApplied = await runMigrations(db, logger)
+      // A data directory from before SECRETS_KEY kept its application secrets under a key derived
+      // from JWT_SECRET: the key generated for it takes them over once, here.
+      if (generatedKey) {
+        const moved = await rekeySecrets(db, deriveSecretsKey(jwtSecret), deriveSecretsKey(secretsKey))
+        if (moved.reencrypted > 0) logger.warn({ reencrypted: moved.reencrypted }, 'application secrets re-encrypted under the generated secrets-key')
+      }
     } catch (err) {
       await db.close()
       throw err
@@ -51,6 +64,7 @@ export async function openRuntime (config: Config, logger: Logger, opts: { migra
     return {
       db,
       jwtSecret,
+      secretsKey,
       dataDir,
       migrationsApplied,
       close: async () => {

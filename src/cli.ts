@@ -15,6 +15,7 @@ import { ADMIN_ROLES, TenantError, createTenantService, type AdminRole } from '.
 import { toUserView } from './services/user-view.js'
 import { createLogger } from './logger.js'
 import { readPassword, SecretInputError } from './cli-secret.js'
+import { rekeySecrets, SecretsKeyError } from './services/secrets-key.js'
 import { seedDemo } from './services/demo-seed.js'
 import type { Runtime } from './bootstrap.js'
 import type { Config } from './config.js'
@@ -30,6 +31,7 @@ const USAGE = `usage: massprov <command> [options]   (database chosen by the env
   create-app     --name N
   load-pbx       --company ID --pbx PBXID --file F.csv     (lines shortNumber;internalNumber;number)
   list-users     --company ID [--limit N] [--offset N]
+  rekey-secrets  [--from previous|jwt-secret]                (re-encrypt application secrets under SECRETS_KEY)
   seed-demo`
 
 type Command = (rt: Runtime, args: Record<string, string | undefined>, config: Config, password?: string) => Promise<unknown>
@@ -87,8 +89,8 @@ const COMMANDS: Record<string, { options: string[], required?: string[], secret?
   'create-app': {
     options: ['name'],
     required: ['name'],
-    run: (rt, a, c) => rt.db.transaction((tx) =>
-      createApplicationService({ db: tx, secretsKey: deriveSecretsKey(c.SECRETS_KEY ?? rt.jwtSecret) }).create(need(a, 'name'))),
+    run: (rt, a) => rt.db.transaction((tx) =>
+      createApplicationService({ db: tx, secretsKey: deriveSecretsKey(rt.secretsKey) }).create(need(a, 'name'))),
   },
   'load-pbx': {
     options: ['company', 'pbx', 'file', 'name'],
@@ -118,9 +120,19 @@ const COMMANDS: Record<string, { options: string[], required?: string[], secret?
       return { total: page.total, users: page.rows.map(toUserView) }
     },
   },
+  'rekey-secrets': {
+    options: ['from'],
+    run: async (rt, a, c) => {
+      const from = a.from ?? 'previous'
+      if (from !== 'previous' && from !== 'jwt-secret') throw new UsageError('--from must be previous (SECRETS_KEY_PREVIOUS) or jwt-secret (the key derived from JWT_SECRET before SECRETS_KEY was required)')
+      if (from === 'previous' && !c.SECRETS_KEY_PREVIOUS) throw new UsageError('set SECRETS_KEY_PREVIOUS to the key the secrets are encrypted under (or use --from jwt-secret)')
+      const source = deriveSecretsKey(from === 'previous' ? c.SECRETS_KEY_PREVIOUS! : rt.jwtSecret)
+      return rekeySecrets(rt.db, source, deriveSecretsKey(rt.secretsKey))
+    },
+  },
   'seed-demo': {
     options: [],
-    run: async (rt, _a, c) => (await seedDemo(rt.db, { secretsKey: deriveSecretsKey(c.SECRETS_KEY ?? rt.jwtSecret), xmppDomain: c.XMPP_DOMAIN })) ??
+    run: async (rt, _a, c) => (await seedDemo(rt.db, { secretsKey: deriveSecretsKey(rt.secretsKey), xmppDomain: c.XMPP_DOMAIN })) ??
       { seeded: false, reason: 'the database already holds a company' },
   },
 }
@@ -154,7 +166,7 @@ async function main (argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n')
     return 0
   } catch (err) {
-    const known = err instanceof UsageError || err instanceof SecretInputError || err instanceof TenantError || err instanceof InventoryError ||
+    const known = err instanceof UsageError || err instanceof SecretInputError || err instanceof SecretsKeyError || err instanceof TenantError || err instanceof InventoryError ||
       err instanceof ConfigError || err instanceof DataDirLockedError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     process.stderr.write(`massprov ${name}: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`)
     if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`)

@@ -16,8 +16,12 @@ const EnvSchema = z.object({
     .describe('HS256 signing key; generated and kept in DATA_DIR in embedded mode, required with DATABASE_URL'),
   JWT_TTL: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(3600).describe('Token lifetime in seconds'),
   JWT_ISSUER: z.string().min(1).default('massprov').describe('iss claim written and required in tokens'),
-  SECRETS_KEY: z.string().min(32).optional()
-    .describe('Key that encrypts application secrets at rest; derived from JWT_SECRET when unset'),
+  JWT_SECRET_PREVIOUS: z.string().min(32, 'JWT_SECRET_PREVIOUS must be at least 32 characters').optional()
+    .describe('The JWT_SECRET before a rotation: tokens it signed still verify until they expire; nothing is signed with it'),
+  SECRETS_KEY: z.string().min(32, 'SECRETS_KEY must be at least 32 characters').optional()
+    .describe('Key that encrypts application secrets at rest; generated and kept in DATA_DIR in embedded mode, required with DATABASE_URL'),
+  SECRETS_KEY_PREVIOUS: z.string().min(32, 'SECRETS_KEY_PREVIOUS must be at least 32 characters').optional()
+    .describe('The SECRETS_KEY before a rotation: secrets it encrypted still open until `massprov rekey-secrets` re-encrypts them'),
   REQUIRE_APP_AUTH: bool.default(false).describe('Require an application credential (x-rainbow-app-auth or APIKey)'),
   IMPORT_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000).describe('Lines applied per transaction'),
   IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe('Imports of different companies applied at once by one process'),
@@ -60,6 +64,9 @@ export const ConfigSchema = EnvSchema
   .superRefine((c, ctx) => {
     if (c.DATABASE_URL && !c.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET is required when DATABASE_URL is set' })
+    }
+    if (c.DATABASE_URL && !c.SECRETS_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['SECRETS_KEY'], message: 'SECRETS_KEY is required when DATABASE_URL is set (it encrypts application secrets; it is no longer derived from JWT_SECRET)' })
     }
     if (c.LOGIN_BACKOFF_MAX < c.LOGIN_BACKOFF) {
       ctx.addIssue({ code: 'custom', path: ['LOGIN_BACKOFF_MAX'], message: 'LOGIN_BACKOFF_MAX must be at least LOGIN_BACKOFF' })

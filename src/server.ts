@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from './config.js'
 import { DataDirLockedError } from './db/data-dir-lock.js'
 import { deriveSecretsKey } from './services/app-credentials.js'
 import { seedDemo, type DemoCredentials } from './services/demo-seed.js'
+import { assertKeysOpenStore, SecretsKeyError } from './services/secrets-key.js'
 import { loginBanner } from './banner.js'
 import { openProducerRedis, redisReadiness } from './jobs/redis.js'
 import { openImportRuntime } from './jobs/runtime.js'
@@ -18,7 +19,14 @@ async function main (): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL })
   const runtime = await openRuntime(config, logger, { migrate: config.MIGRATE_ON_START })
   const jwtSecret = runtime.jwtSecret
-  const secretsKey = deriveSecretsKey(config.SECRETS_KEY ?? jwtSecret)
+  const secretsKey = deriveSecretsKey(runtime.secretsKey)
+  // A key that cannot open the stored secrets stops the start here, with what to do, rather than
+  // answering 500 to every application sign-in later.
+  await assertKeysOpenStore(runtime.db, { current: secretsKey, previous: config.SECRETS_KEY_PREVIOUS ? deriveSecretsKey(config.SECRETS_KEY_PREVIOUS) : undefined })
+    .catch(async (err: unknown) => {
+      await runtime.close()
+      throw err
+    })
 
   let demo: DemoCredentials | undefined
   if (config.SEED_DEMO ?? config.embedded) {
@@ -39,7 +47,7 @@ async function main (): Promise<void> {
   const redis = config.REDIS_URL ? openProducerRedis(config.REDIS_URL, logger) : undefined
   const app = await buildApp({
     db: runtime.db,
-    config: { ...config, JWT_SECRET: jwtSecret },
+    config: { ...config, JWT_SECRET: jwtSecret, SECRETS_KEY: runtime.secretsKey },
     checks: [...(redis ? [redisReadiness(redis)] : []), ...(relay ? [relay.readiness] : [])],
     queue,
     logger,
@@ -70,7 +78,7 @@ function readDemoCredentials (dataDir: string | null): DemoCredentials | undefin
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof DataDirLockedError) {
+  if (err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof SecretsKeyError) {
     process.stderr.write(`massprov: ${err.message}\n`)
   } else {
     process.stderr.write(`massprov: failed to start: ${(err as Error).stack ?? String(err)}\n`)

@@ -13,8 +13,9 @@ import { dbKinds, openTestDb, type TestDb } from './helpers/databases.js'
 
 const ROOT = new URL('../', import.meta.url).pathname
 const CONFIG_KEYS = ['PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_POOL_SIZE', 'REDIS_URL', 'JWT_SECRET', 'JWT_TTL', 'JWT_ISSUER',
-  'SECRETS_KEY', 'REQUIRE_APP_AUTH', 'LOG_LEVEL', 'XMPP_DOMAIN', 'MIGRATE_ON_START', 'SEED_DEMO']
+  'SECRETS_KEY', 'SECRETS_KEY_PREVIOUS', 'JWT_SECRET_PREVIOUS', 'REQUIRE_APP_AUTH', 'LOG_LEVEL', 'XMPP_DOMAIN', 'MIGRATE_ON_START', 'SEED_DEMO']
 const CLI_JWT_SECRET = 'cli-test-secret-cli-test-secret-0123456789'
+const CLI_SECRETS_KEY = 'cli-test-secrets-key-cli-test-secrets-key-01'
 const PASSWORD = 'Cl1-admin!pass'
 const ID = /^[0-9a-f]{24}$/
 const LOGIN = '/api/rainbow/authentication/v1.0/login'
@@ -98,7 +99,7 @@ describe.concurrent.each(dbKinds())('massprov CLI on %s', (kind) => {
     beforeAll(async () => {
       if (kind === 'postgres') {
         tdb = await openTestDb('postgres')
-        env = { DATABASE_URL: tdb.url!, JWT_SECRET: CLI_JWT_SECRET }
+        env = { DATABASE_URL: tdb.url!, JWT_SECRET: CLI_JWT_SECRET, SECRETS_KEY: CLI_SECRETS_KEY }
       } else {
         // Start from the run's migrated dump (~1 s) rather than a PGlite initdb in the first child (~6 s of
         // two cores); a fresh directory's first start is what the e2e server test covers.
@@ -211,8 +212,11 @@ describe.concurrent.each(dbKinds())('massprov CLI on %s', (kind) => {
       // The embedded leg opens the CLI's data directory in-process, after the last CLI run (one process per directory).
       const pglite = kind === 'pglite' ? await openPglite(join(dataDir, 'pgdata')) : undefined
       const db: Db = pglite ?? tdb!.db
-      const jwtSecret = kind === 'pglite' ? readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim() : CLI_JWT_SECRET
-      const server = await buildTestApp(db, { JWT_SECRET: jwtSecret })
+      const kept = (name: string) => readFileSync(join(dataDir, name), 'utf8').trim()
+      const server = await buildTestApp(db, {
+        JWT_SECRET: kind === 'pglite' ? kept('jwt-secret') : CLI_JWT_SECRET,
+        SECRETS_KEY: kind === 'pglite' ? kept('secrets-key') : CLI_SECRETS_KEY,
+      })
       try {
         const { email } = admins.company_admin!
         const basic = `Basic ${Buffer.from(`${email}:${PASSWORD}`).toString('base64')}`

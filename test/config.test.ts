@@ -11,7 +11,7 @@ describe('config', () => {
 
   it('requires JWT_SECRET with DATABASE_URL', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://localhost/x' })).toThrow(/JWT_SECRET is required when DATABASE_URL is set/)
-    const c = loadConfig({ DATABASE_URL: 'postgres://localhost/x', JWT_SECRET: 'x'.repeat(32) })
+    const c = loadConfig({ DATABASE_URL: 'postgres://localhost/x', JWT_SECRET: 'x'.repeat(32), SECRETS_KEY: 'y'.repeat(32) })
     expect(c.embedded).toBe(false)
   })
 

@@ -23,3 +23,12 @@ export async function findApplicationByTokenHash (q: Queryable, hash: string): P
   const rows = await q.query<ApplicationRow>(`${SELECT} WHERE api_token_hash = $1`, [hash])
   return rows[0]
 }
+
+/** Every stored application secret, to check or re-encrypt them under a new key. */
+export async function listApplicationSecrets (q: Queryable): Promise<Array<Pick<ApplicationRow, 'id' | 'secretEncrypted'>>> {
+  return q.query('SELECT id, secret_encrypted AS "secretEncrypted" FROM applications ORDER BY id')
+}
+
+export async function updateApplicationSecret (q: Queryable, id: string, secretEncrypted: string): Promise<void> {
+  await q.query('UPDATE applications SET secret_encrypted = $2 WHERE id = $1', [id, secretEncrypted])
+}

@@ -17,7 +17,7 @@ const noDb: Db = {
 export async function openApiDocument (): Promise<string> {
   const app = await buildApp({
     db: noDb,
-    config: { JWT_SECRET: 'x'.repeat(32), JWT_TTL: 3600, JWT_ISSUER: 'massprov', REQUIRE_APP_AUTH: false },
+    config: { JWT_SECRET: 'x'.repeat(32), SECRETS_KEY: 'y'.repeat(32), JWT_TTL: 3600, JWT_ISSUER: 'massprov', REQUIRE_APP_AUTH: false },
   })
   await app.ready()
   const doc = app.swagger()

@@ -13,6 +13,8 @@ export interface AuthOptions {
   db: Db
   applications: ApplicationService
   jwtSecret: string
+  /** The key before the last rotation: tokens it signed still verify until they expire; none is signed with it. */
+  jwtSecretPrevious?: string | undefined
   jwtTtlSeconds: number
   issuer: string
   requireAppAuth: boolean
@@ -71,6 +73,13 @@ export default fp<AuthOptions>(async (app, opts) => {
     // fast-jwt accepts tokens without exp, and other HMAC algorithms, unless told (field notes).
     verify: { algorithms: ['HS256'], allowedIss: opts.issuer, requiredClaims: ['exp', 'sub', 'iss'] },
   })
+  if (opts.jwtSecretPrevious) {
+    await app.register(fastifyJwt, {
+      secret: opts.jwtSecretPrevious,
+      namespace: 'previous',
+      verify: { algorithms: ['HS256'], allowedIss: opts.issuer, requiredClaims: ['exp', 'sub', 'iss'] },
+    })
+  }
 
   app.decorateRequest('auth', null)
   app.decorate('companyScope', createCompanyScope(opts.db))
@@ -109,13 +118,24 @@ export default fp<AuthOptions>(async (app, opts) => {
     return appId
   })
 
+  const previous = opts.jwtSecretPrevious ? (app.jwt as unknown as { previous: { verify: <T>(token: string) => T } }).previous : undefined
+  /** The current key first; a token whose signature it refuses may be one the previous key signed. */
+  function verifyEitherKey (token: string): TokenClaims {
+    try {
+      return app.jwt.verify<TokenClaims>(token)
+    } catch (err) {
+      if (!previous || (err as { code?: string }).code !== 'FAST_JWT_INVALID_SIGNATURE') throw err
+      return previous.verify<TokenClaims>(token)
+    }
+  }
+
   function verifiedClaims (request: FastifyRequest): TokenClaims {
     const authorization = header(request, 'authorization')
     const token = authorization ? BEARER.exec(authorization)?.[1] : undefined
     if (!token || token === 'null' || token === 'undefined') throw Errors.missingCredentials()
     let claims: TokenClaims
     try {
-      claims = app.jwt.verify<TokenClaims>(token)
+      claims = verifyEitherKey(token)
     } catch (err) {
       const code = (err as { code?: string }).code
       if (code === 'FAST_JWT_EXPIRED') throw Errors.tokenExpired()

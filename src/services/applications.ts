@@ -2,11 +2,13 @@ import type { Queryable } from '../db/db.js'
 import { findApplicationById, findApplicationByTokenHash, insertApplication, type ApplicationRow } from '../db/applications-repository.js'
 import { newId } from '../util/ids.js'
 import { Errors } from '../errors.js'
-import { decryptSecret, encryptSecret, newSecret, parseAppAuthHeader, safeEqual, sha256Hex } from './app-credentials.js'
+import { openSecret, type SecretsKeys } from './secrets-key.js'
+import { encryptSecret, newSecret, parseAppAuthHeader, safeEqual, sha256Hex } from './app-credentials.js'
 
 export interface CreatedApplication { appId: string, appSecret: string, apiToken: string }
 
-export const createApplicationService = ({ db, secretsKey }: { db: Queryable, secretsKey: Buffer }) => {
+export const createApplicationService = ({ db, secretsKey, previousSecretsKey }: { db: Queryable, secretsKey: Buffer, previousSecretsKey?: Buffer | undefined }) => {
+  const keys: SecretsKeys = { current: secretsKey, previous: previousSecretsKey }
   async function activeApp (appId: string): Promise<ApplicationRow> {
     const app = await findApplicationById(db, appId)
     if (!app?.isActive) throw Errors.badAppAuth()
@@ -18,7 +20,7 @@ export const createApplicationService = ({ db, secretsKey }: { db: Queryable, se
     const parsed = parseAppAuthHeader(header)
     if (!parsed) throw Errors.badAppAuth('Malformed x-rainbow-app-auth header')
     const app = await activeApp(parsed.appId)
-    const expected = sha256Hex(decryptSecret(secretsKey, app.secretEncrypted) + proof)
+    const expected = sha256Hex(openSecret(keys, app.secretEncrypted) + proof)
     if (!safeEqual(expected, parsed.digest)) throw Errors.badAppAuth()
     return app
   }

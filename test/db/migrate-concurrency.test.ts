@@ -15,7 +15,7 @@ const kinds = dbKinds()
 interface Run { child: ChildProcess, done: Promise<{ code: number | null, stdout: string, stderr: string }> }
 
 function massprovMigrate (url: string): Run {
-  const env = { ...process.env, DATABASE_URL: url, JWT_SECRET: 'migrate-test-secret-migrate-test-secret-0123', DATA_DIR: '', REDIS_URL: '', LOG_LEVEL: 'warn' }
+  const env = { ...process.env, DATABASE_URL: url, JWT_SECRET: 'migrate-test-secret-migrate-test-secret-0123', SECRETS_KEY: 'migrate-test-secrets-key-migrate-test-0123', DATA_DIR: '', REDIS_URL: '', LOG_LEVEL: 'warn' }
   const child = spawn(process.execPath, ['bin/massprov.js', 'migrate'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''

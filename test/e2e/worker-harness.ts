@@ -6,7 +6,7 @@ import { findImport, type ImportRow } from '../../src/db/imports-repository.js'
 import { createBullmqProducer, type BullBackend } from '../../src/jobs/bullmq-queue.js'
 import type { ImportQueue } from '../../src/jobs/queue.js'
 import { acceptImport } from '../../src/provisioning/intake.js'
-import { TEST_JWT_SECRET } from '../helpers/app.js'
+import { TEST_JWT_SECRET, TEST_SECRETS_KEY } from '../helpers/app.js'
 import { childEnv, spawnNode, within, type Proc } from '../helpers/processes.js'
 
 // Real worker processes (`src/worker.ts`) on real PostgreSQL and Redis. The test process stores the
@@ -30,6 +30,7 @@ export function startWorker (s: WorkerSetup, track: Proc[]): Proc {
     DATABASE_URL: s.databaseUrl,
     ...(s.backend === 'bullmq-redis' ? { REDIS_URL: s.redisUrl! } : {}),
     JWT_SECRET: TEST_JWT_SECRET,
+    SECRETS_KEY: TEST_SECRETS_KEY,
     MIGRATE_ON_START: 'false',
     QUEUE_PREFIX: s.prefix,
     IMPORT_CHUNK_SIZE: '25',

@@ -3,6 +3,7 @@ import { buildApp, type AppDeps } from '../../src/app.js'
 
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123456789'
 export const TEST_ISSUER = 'massprov'
+export const TEST_SECRETS_KEY = 'test-secrets-key-test-secrets-key-0123456789'
 export const TEST_METRICS_TOKEN = 'test-metrics-token-test-metrics-token-0123'
 /** What a scraper sends to read /metrics and the details of /ready. */
 export const OPERATOR = { authorization: `Bearer ${TEST_METRICS_TOKEN}` }
@@ -13,7 +14,7 @@ export async function buildTestApp (db: Db, overrides: Partial<AppDeps['config']
   const { checks, ...config } = overrides
   const app = await buildApp({
     db,
-    config: { JWT_SECRET: TEST_JWT_SECRET, JWT_TTL: 3600, JWT_ISSUER: TEST_ISSUER, REQUIRE_APP_AUTH: false, METRICS_TOKEN: TEST_METRICS_TOKEN, ...config },
+    config: { JWT_SECRET: TEST_JWT_SECRET, SECRETS_KEY: TEST_SECRETS_KEY, JWT_TTL: 3600, JWT_ISSUER: TEST_ISSUER, REQUIRE_APP_AUTH: false, METRICS_TOKEN: TEST_METRICS_TOKEN, ...config },
     checks,
   })
   await app.ready()

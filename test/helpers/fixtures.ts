@@ -7,7 +7,7 @@ import { hashPassword } from '../../src/services/passwords.js'
 import { loadInventory } from '../../src/services/pbx-inventory.js'
 import { createTenantService } from '../../src/services/tenants.js'
 import { newId } from '../../src/util/ids.js'
-import { TEST_JWT_SECRET } from './app.js'
+import { TEST_SECRETS_KEY } from './app.js'
 import { openTestDb, type DbKind, type TestDb } from './databases.js'
 
 export const PASSWORD = 'Passw0rd!x'
@@ -59,7 +59,7 @@ export async function createWorld (db: Db): Promise<World> {
     superadmin: await admin(companyC, 'super', 'superadmin'),
     plainUser: await plain(companyA, 'user-a'),
     userB: await plain(companyB, 'user-b'),
-    app: await createApplicationService({ db, secretsKey: deriveSecretsKey(TEST_JWT_SECRET) }).create(`app-${tag}`),
+    app: await createApplicationService({ db, secretsKey: deriveSecretsKey(TEST_SECRETS_KEY) }).create(`app-${tag}`),
   }
   const numbers = (base: number) => Array.from({ length: 3 }, (_, i) => ({ shortNumber: String(base + i), internalNumber: null, number: `+3312300${base + i}` }))
   await loadInventory(db, { companyId: companyA, pbxId: `PBX-A-${tag}`, numbers: numbers(2000) })

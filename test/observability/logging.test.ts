@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { createLogger } from '../../src/logger.js'
-import { basic, bearer, TEST_ISSUER, TEST_JWT_SECRET } from '../helpers/app.js'
+import { basic, bearer, TEST_ISSUER, TEST_JWT_SECRET, TEST_SECRETS_KEY } from '../helpers/app.js'
 import { openTestDb, type TestDb } from '../helpers/databases.js'
 import { createWorld, PASSWORD, type World } from '../helpers/fixtures.js'
 
@@ -34,7 +34,7 @@ describe('logs', () => {
     const { lines, stream } = sink()
     const app = await buildApp({
       db: tdb.db,
-      config: { JWT_SECRET: TEST_JWT_SECRET, JWT_TTL: 3600, JWT_ISSUER: TEST_ISSUER, REQUIRE_APP_AUTH: false },
+      config: { JWT_SECRET: TEST_JWT_SECRET, SECRETS_KEY: TEST_SECRETS_KEY, JWT_TTL: 3600, JWT_ISSUER: TEST_ISSUER, REQUIRE_APP_AUTH: false },
       logger: createLogger({ level: 'info' }, stream),
     })
     await app.ready()

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createHash } from 'node:crypto'
 import { dbKinds, openTestDb, type TestDb } from '../helpers/databases.js'
-import { basic, bearer, buildTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js'
+import { basic, bearer, buildTestApp, TEST_SECRETS_KEY, type TestApp } from '../helpers/app.js'
 import { createWorld, PASSWORD, type World } from '../helpers/fixtures.js'
 import { report } from '../helpers/reliability.js'
 import { deriveSecretsKey } from '../../src/services/app-credentials.js'
@@ -27,7 +27,7 @@ describe.each(dbKinds())('application identity on a Bearer call on %s', (kind) =
     tdb = await openTestDb(kind)
     world = await createWorld(tdb.db)
     appX = world.app
-    appY = await createApplicationService({ db: tdb.db, secretsKey: deriveSecretsKey(TEST_JWT_SECRET) }).create('app-y')
+    appY = await createApplicationService({ db: tdb.db, secretsKey: deriveSecretsKey(TEST_SECRETS_KEY) }).create('app-y')
     apps.lenient = await buildTestApp(tdb.db, { REQUIRE_APP_AUTH: false })
     apps.strict = await buildTestApp(tdb.db, { REQUIRE_APP_AUTH: true })
     const signIn = async (headers: Record<string, string>) => {

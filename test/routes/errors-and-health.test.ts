@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { openTestDb, type TestDb } from '../helpers/databases.js'
-import { buildTestApp, OPERATOR, TEST_JWT_SECRET, TEST_METRICS_TOKEN, type TestApp } from '../helpers/app.js'
+import { buildTestApp, OPERATOR, TEST_JWT_SECRET, TEST_METRICS_TOKEN, TEST_SECRETS_KEY, type TestApp } from '../helpers/app.js'
 
 describe('error envelope, health and readiness', () => {
   let tdb: TestDb
@@ -9,7 +9,7 @@ describe('error envelope, health and readiness', () => {
 
   beforeAll(async () => {
     tdb = await openTestDb('pglite')
-    app = await buildApp({ db: tdb.db, config: { JWT_SECRET: TEST_JWT_SECRET, JWT_TTL: 3600, JWT_ISSUER: 'massprov', REQUIRE_APP_AUTH: false, METRICS_TOKEN: TEST_METRICS_TOKEN } })
+    app = await buildApp({ db: tdb.db, config: { JWT_SECRET: TEST_JWT_SECRET, SECRETS_KEY: TEST_SECRETS_KEY, JWT_TTL: 3600, JWT_ISSUER: 'massprov', REQUIRE_APP_AUTH: false, METRICS_TOKEN: TEST_METRICS_TOKEN } })
     app.get('/boom', async () => { throw new Error('secret internal detail: relation "users" at 10.1.2.3') })
     app.post('/echo', async (request) => ({ got: request.body }))
     await app.ready()

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { createLogger } from '../../src/logger.js'
-import { basic, bearer, login, TEST_ISSUER, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js'
+import { basic, bearer, login, TEST_ISSUER, TEST_JWT_SECRET, TEST_SECRETS_KEY, type TestApp } from '../helpers/app.js'
 import { openTestDb, type TestDb } from '../helpers/databases.js'
 import { createWorld, PASSWORD, type World } from '../helpers/fixtures.js'
 import { report } from '../helpers/reliability.js'
@@ -23,7 +23,7 @@ describe('response headers and the correlation id', () => {
     const stream = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done() } })
     app = await buildApp({
       db: tdb.db,
-      config: { JWT_SECRET: TEST_JWT_SECRET, JWT_TTL: 3600, JWT_ISSUER: TEST_ISSUER, REQUIRE_APP_AUTH: false },
+      config: { JWT_SECRET: TEST_JWT_SECRET, SECRETS_KEY: TEST_SECRETS_KEY, JWT_TTL: 3600, JWT_ISSUER: TEST_ISSUER, REQUIRE_APP_AUTH: false },
       logger: createLogger({ level: 'info' }, stream),
     })
     app.get('/boom', async () => { throw new Error('internal detail') })

@@ -7,7 +7,7 @@ import { runImport } from '../../../src/jobs/import-job.js'
 import { createInProcessQueue } from '../../../src/jobs/in-process-queue.js'
 import type { ImportQueue } from '../../../src/jobs/queue.js'
 import { newId } from '../../../src/util/ids.js'
-import { TEST_ISSUER, TEST_JWT_SECRET, type TestApp } from '../../helpers/app.js'
+import { TEST_ISSUER, TEST_JWT_SECRET, TEST_SECRETS_KEY, type TestApp } from '../../helpers/app.js'
 
 export const MP = '/api/rainbow/massprovisioning/v1.0'
 
@@ -26,7 +26,7 @@ export async function buildImportApp (db: Db, opts: { chunkSize?: number, queue?
   const app = await buildApp({
     db,
     ...(queue ? { queue } : {}),
-    config: { JWT_SECRET: TEST_JWT_SECRET, JWT_TTL: 3600, JWT_ISSUER: TEST_ISSUER, REQUIRE_APP_AUTH: false },
+    config: { JWT_SECRET: TEST_JWT_SECRET, SECRETS_KEY: TEST_SECRETS_KEY, JWT_TTL: 3600, JWT_ISSUER: TEST_ISSUER, REQUIRE_APP_AUTH: false },
   })
   await app.ready()
   return { app, queue }
