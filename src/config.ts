@@ -26,7 +26,9 @@ const EnvSchema = z.object({
   RUN_WORKER: bool.default(true).describe('With DATABASE_URL: the API process also consumes the import queue (false = produce only, run `npm run worker`)'),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('massprov').describe('BullMQ prefix (Redis keys) or queue-name prefix (PostgreSQL backend)'),
   SHUTDOWN_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(25).describe('Seconds a worker waits for its imports to reach a chunk boundary on SIGTERM'),
-  RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(1200).describe('Requests per RATE_LIMIT_WINDOW per token (or per IP without one); over it: 429 with Retry-After'),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(1200).describe('Requests per RATE_LIMIT_WINDOW per authenticated user (all its tokens); over it: 429 with Retry-After'),
+  RATE_LIMIT_IP_MAX: z.coerce.number().int().min(1).max(10_000_000).default(2400)
+    .describe('Requests per RATE_LIMIT_WINDOW per client IP, counted before authentication (anonymous and bad tokens included); over it: 429'),
   RATE_LIMIT_WINDOW: z.coerce.number().int().min(1).max(3600).default(60).describe('Rate-limit window in seconds'),
   MAX_CONCURRENT_CHECKS: z.coerce.number().int().min(1).max(256).default(2).describe('Checks one process runs at once; more wait in a bounded queue (MAX_QUEUED_CHECKS)'),
   MAX_QUEUED_CHECKS: z.coerce.number().int().min(0).max(100_000).default(500).describe('Checks that wait for a free slot (their bodies unread); beyond: 503 at once'),
@@ -34,6 +36,11 @@ const EnvSchema = z.object({
     .describe('Threads that parse and validate the lines of large checked files while the event loop plans them; 0 = on the event loop'),
   CHECK_QUEUE_TIMEOUT: z.coerce.number().int().min(1).max(600).default(60).describe('Seconds a check waits for a slot before a 503'),
   MAX_PENDING_IMPORTS: z.coerce.number().int().min(1).max(10_000).default(10).describe('Unfinished imports per company; the next one answers 429'),
+  HEADERS_TIMEOUT: z.coerce.number().int().min(1).max(600).default(30).describe('Seconds a client has to send the request headers; then the connection is closed'),
+  REQUEST_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(300)
+    .describe('Seconds a client has to send a whole request (headers, any wait for a check slot, body); then 408 and the connection is closed'),
+  BODY_TIMEOUT: z.coerce.number().int().min(1).max(600).default(30).describe('Longest pause, in seconds, while a request body uploads; then 408 and the connection is closed'),
+  KEEP_ALIVE_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(72).describe('Seconds an idle keep-alive connection stays open (above the usual 60 s of load balancers)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   XMPP_DOMAIN: z.string().min(1).default('localhost').describe('Domain of the JIDs given to new users and of the service account'),
   XMPP_SERVICE: z.string().regex(/^xmpps?:\/\/[^/\s]+$/, 'must look like xmpp://host:5222 or xmpps://host:5223').optional()
@@ -52,6 +59,12 @@ export const ConfigSchema = EnvSchema
   .superRefine((c, ctx) => {
     if (c.DATABASE_URL && !c.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET is required when DATABASE_URL is set' })
+    }
+    if (c.REQUEST_TIMEOUT <= c.CHECK_QUEUE_TIMEOUT) {
+      ctx.addIssue({ code: 'custom', path: ['REQUEST_TIMEOUT'], message: 'REQUEST_TIMEOUT must be longer than CHECK_QUEUE_TIMEOUT, or a check would time out while it waits for its slot' })
+    }
+    if (c.HEADERS_TIMEOUT > c.REQUEST_TIMEOUT) {
+      ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT'], message: 'HEADERS_TIMEOUT may not exceed REQUEST_TIMEOUT' })
     }
     const xmpp = [c.XMPP_SERVICE, c.XMPP_USERNAME, c.XMPP_PASSWORD].filter((v) => v !== undefined).length
     if (xmpp > 0 && xmpp < 3) {

@@ -46,6 +46,7 @@ export const Errors = {
   forbiddenCompany: (companyId: string) => new RainbowError(403, 403001, `Company ${companyId} is outside your administration scope`),
   notFound: (what: string) => new RainbowError(404, 404000, `${what} not found`),
   routeNotFound: (method: string, url: string) => new RainbowError(404, 404001, `Route ${method} ${url} not found`),
+  requestTimeout: (details: string) => new RainbowError(408, 408000, details),
   conflict: (details: string) => new RainbowError(409, 409000, details),
   tooLarge: (details = 'Request body is too large') => new RainbowError(413, 413000, details),
   unsupportedMediaType: (type: string) => new RainbowError(415, 415000, `Unsupported Content-Type: ${type}`),
