@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { answerClientError } from './client-errors.js'
 import { createCheckPool } from './csv/check-pool.js'
 import type { Db } from './db/db.js'
 import authPlugin from './plugins/auth.js'
@@ -55,6 +56,7 @@ export async function buildApp (deps: AppDeps) {
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: (deps.config.KEEP_ALIVE_TIMEOUT ?? 72) * 1000,
     // Node enforces the headers and request timeouts on this tick (default 30 s: far too coarse for them).
+    clientErrorHandler: answerClientError,
     http: { headersTimeout: Math.min((deps.config.HEADERS_TIMEOUT ?? 30) * 1000, requestTimeoutMs), connectionsCheckingInterval: 1000 },
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>()

@@ -9,11 +9,13 @@ export interface RawClient {
   closed: Promise<{ afterMs: number }>
 }
 
-export async function rawClient (port: number): Promise<RawClient> {
+/** `read: false`: the client reads nothing, so a large answer backs up on the server. */
+export async function rawClient (port: number, { read = true } = {}): Promise<RawClient> {
   const started = Date.now()
   const socket = connect(port, '127.0.0.1')
   const chunks: Buffer[] = []
-  socket.on('data', (c: Buffer) => chunks.push(c))
+  if (read) socket.on('data', (c: Buffer) => chunks.push(c))
+  else socket.pause()
   // A reset from the server is one way of closing; the test looks at when, not how.
   socket.on('error', () => socket.destroy())
   const closed = new Promise<{ afterMs: number }>((resolve) => socket.once('close', () => resolve({ afterMs: Date.now() - started })))
