@@ -90,19 +90,23 @@ describe('connection limits on a listening server', () => {
       }
       expect(app.checkSlots).toMatchObject({ running: 0, queued: 0 })
 
-      // Receiving: the client reads nothing of a large answer (1.2 MB), so it is still being sent when the client leaves.
-      const big = userCsv(8000, 'big')
+      // Receiving: the clients read nothing of a 4.5 MB answer, more than the socket buffers take, so it is
+      // still being sent when they leave; two at a time, one per slot.
+      const big = userCsv(30_000, 'big')
       let cutMidAnswer = 0
-      for (let i = 0; i < 10; i++) {
-        const c = await rawClient(port, { read: false })
-        c.socket.write(requestHead('POST', CHECK, { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'content-length': Buffer.byteLength(big) }) + big)
-        const clientPort = c.socket.localPort ?? -1
-        await until(() => answers.get(clientPort)?.headersSent === true, 20_000, 'the answer to start')
-        await sleep(50)
-        if (answers.get(clientPort)?.writableFinished === false) cutMidAnswer++
-        await kill([c])
+      for (let round = 0; round < 5; round++) {
+        const pair = await Promise.all(Array.from({ length: SLOTS }, async () => {
+          const c = await rawClient(port, { read: false })
+          c.socket.write(requestHead('POST', CHECK, { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'content-length': Buffer.byteLength(big) }) + big)
+          return c
+        }))
+        const ports = pair.map((c) => c.socket.localPort ?? -1)
+        await until(() => ports.every((p) => answers.get(p)?.headersSent === true), 30_000, 'the answers to start')
+        await sleep(100)
+        cutMidAnswer += ports.filter((p) => answers.get(p)?.writableFinished === false).length
+        await kill(pair)
       }
-      expect(cutMidAnswer).toBeGreaterThan(0)
+      expect(cutMidAnswer).toBe(10)
       await until(() => app.checkSlots.running === 0, 2000, 'the slots of the receivers')
       expect(app.checkSlots).toMatchObject({ running: 0, queued: 0 })
 
