@@ -118,7 +118,10 @@ export default fp<LimitsOptions>(async (app, opts) => {
     }
     held = true
     request[freeSlot] = free
-    if (gone.signal.aborted) free()
+    if (gone.signal.aborted) {
+      free()
+      throw Errors.busy('the client left while waiting for a check slot')
+    }
   }
   app.addHook('onResponse', async (request: SlotRequest) => { request[freeSlot]?.() })
 
