@@ -120,7 +120,7 @@ async function serve (env: Record<string, string>, { lines, updatesOnly }: Impor
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
     // The poller of (c) sends ~50 requests a second: above the default rate limit.
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000', HASH_THREADS: String(threads), IMPORT_CHUNK_SIZE: String(CHUNK), ...env },
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000', RATE_LIMIT_IP_MAX: '10000000', HASH_THREADS: String(threads), IMPORT_CHUNK_SIZE: String(CHUNK), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const output = { text: '' }

@@ -128,10 +128,10 @@ const limitRows: VitestRowSpec[] = [
   {
     id: 'limit-rate',
     kind: 'Limits',
-    tried: 'one token over RATE_LIMIT_MAX=3 requests a minute, then another token, then logins by IP',
+    tried: 'one user over RATE_LIMIT_MAX=3 requests a minute (then with a fresh token of its own), another user, then logins past RATE_LIMIT_IP_MAX=10 per address',
     files: [LIMITS],
     pattern: 'rate limit answers 429',
-    figures: (t) => `${fig(total(t, 'allowed'))} requests allowed, then ${fig(total(t, 'refused'))} refused with 429 and Retry-After ${fig(most(t, 'retryAfterS'))} s; the other token unaffected`,
+    figures: (t) => `${fig(total(t, 'allowed'))} requests allowed, then ${fig(total(t, 'refused'))} refused with 429 and Retry-After ${fig(most(t, 'retryAfterS'))} s; a fresh token of the same user refused too; the other user unaffected`,
   },
   {
     id: 'limit-checks',

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { answerClientError } from './client-errors.js'
 import { createCheckPool } from './csv/check-pool.js'
 import type { Db } from './db/db.js'
 import authPlugin from './plugins/auth.js'
@@ -30,6 +31,7 @@ export interface AppDeps {
     JWT_SECRET_PREVIOUS?: string | undefined
     REQUIRE_APP_AUTH: boolean
     RATE_LIMIT_MAX?: number
+    RATE_LIMIT_IP_MAX?: number
     RATE_LIMIT_WINDOW?: number
     MAX_CONCURRENT_CHECKS?: number
     CHECK_THREADS?: number
@@ -42,6 +44,10 @@ export interface AppDeps {
     LOGIN_FAILURE_WINDOW?: number
     LOGIN_BACKOFF?: number
     LOGIN_BACKOFF_MAX?: number
+    HEADERS_TIMEOUT?: number
+    REQUEST_TIMEOUT?: number
+    BODY_TIMEOUT?: number
+    KEEP_ALIVE_TIMEOUT?: number
   }
   /** Where accepted imports are announced; without one they wait in the database for a worker. */
   queue?: ImportQueue
@@ -52,6 +58,7 @@ export interface AppDeps {
 
 /** Builds the HTTP application; never listens, so tests and tools can inject requests. */
 export async function buildApp (deps: AppDeps) {
+  const requestTimeoutMs = (deps.config.REQUEST_TIMEOUT ?? 300) * 1000
   const app = Fastify({
     loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
     logger: typeof deps.logger === 'object' ? undefined : (deps.logger ?? false),
@@ -59,6 +66,11 @@ export async function buildApp (deps: AppDeps) {
     genReqId: correlationId,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: (deps.config.KEEP_ALIVE_TIMEOUT ?? 72) * 1000,
+    // Node enforces the headers and request timeouts on this tick (default 30 s: far too coarse for them).
+    clientErrorHandler: answerClientError,
+    http: { headersTimeout: Math.min((deps.config.HEADERS_TIMEOUT ?? 30) * 1000, requestTimeoutMs), connectionsCheckingInterval: 1000 },
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
@@ -87,12 +99,14 @@ export async function buildApp (deps: AppDeps) {
   await app.register(metrics, { db: deps.db, cacheMs: (deps.config.METRICS_CACHE_S ?? 15) * 1000 })
   await app.register(limits, {
     db: deps.db,
+    ipRateLimitMax: deps.config.RATE_LIMIT_IP_MAX ?? 2400,
     rateLimitMax: deps.config.RATE_LIMIT_MAX ?? 1200,
     rateLimitWindowMs: (deps.config.RATE_LIMIT_WINDOW ?? 60) * 1000,
     maxConcurrentChecks: deps.config.MAX_CONCURRENT_CHECKS ?? 2,
     maxQueuedChecks: deps.config.MAX_QUEUED_CHECKS ?? 500,
     checkQueueTimeoutMs: (deps.config.CHECK_QUEUE_TIMEOUT ?? 60) * 1000,
     maxPendingImports: deps.config.MAX_PENDING_IMPORTS ?? 10,
+    bodyIdleTimeoutMs: (deps.config.BODY_TIMEOUT ?? 30) * 1000,
   })
   const checkThreads = deps.config.CHECK_THREADS ?? 2
   const lineThreads = checkThreads > 0 ? createCheckPool(checkThreads) : undefined

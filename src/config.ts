@@ -30,7 +30,9 @@ const EnvSchema = z.object({
   RUN_WORKER: bool.default(true).describe('With DATABASE_URL: the API process also consumes the import queue (false = produce only, run `npm run worker`)'),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('massprov').describe('BullMQ prefix (Redis keys) or queue-name prefix (PostgreSQL backend)'),
   SHUTDOWN_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(25).describe('Seconds a worker waits for its imports to reach a chunk boundary on SIGTERM'),
-  RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(1200).describe('Requests per RATE_LIMIT_WINDOW per token (or per IP without one); over it: 429 with Retry-After'),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(1200).describe('Requests per RATE_LIMIT_WINDOW per authenticated user (all its tokens); over it: 429 with Retry-After'),
+  RATE_LIMIT_IP_MAX: z.coerce.number().int().min(1).max(10_000_000).default(2400)
+    .describe('Requests per RATE_LIMIT_WINDOW per client IP, counted before authentication (anonymous and bad tokens included); over it: 429'),
   RATE_LIMIT_WINDOW: z.coerce.number().int().min(1).max(3600).default(60).describe('Rate-limit window in seconds'),
   MAX_CONCURRENT_CHECKS: z.coerce.number().int().min(1).max(256).default(2).describe('Checks one process runs at once; more wait in a bounded queue (MAX_QUEUED_CHECKS)'),
   MAX_QUEUED_CHECKS: z.coerce.number().int().min(0).max(100_000).default(500).describe('Checks that wait for a free slot (their bodies unread); beyond: 503 at once'),
@@ -46,6 +48,11 @@ const EnvSchema = z.object({
   LOGIN_FAILURE_WINDOW: z.coerce.number().int().min(1).max(86_400).default(900).describe('Seconds without a failed sign-in after which a login\'s failures are forgotten'),
   LOGIN_BACKOFF: z.coerce.number().int().min(1).max(86_400).default(30).describe('Seconds of the first hold after LOGIN_MAX_FAILURES; doubled by each further failure'),
   LOGIN_BACKOFF_MAX: z.coerce.number().int().min(1).max(86_400).default(900).describe('Longest hold of one login, seconds'),
+  HEADERS_TIMEOUT: z.coerce.number().int().min(1).max(600).default(30).describe('Seconds a client has to send the request headers; then the connection is closed'),
+  REQUEST_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(300)
+    .describe('Seconds a client has to send a whole request (headers, any wait for a check slot, body); then 408 and the connection is closed'),
+  BODY_TIMEOUT: z.coerce.number().int().min(1).max(600).default(30).describe('Longest pause, in seconds, while a request body uploads; then 408 and the connection is closed'),
+  KEEP_ALIVE_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(72).describe('Seconds an idle keep-alive connection stays open (above the usual 60 s of load balancers)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   XMPP_DOMAIN: z.string().min(1).default('localhost').describe('Domain of the JIDs given to new users and of the service account'),
   XMPP_SERVICE: z.string().regex(/^xmpps?:\/\/[^/\s]+$/, 'must look like xmpp://host:5222 or xmpps://host:5223').optional()
@@ -70,6 +77,12 @@ export const ConfigSchema = EnvSchema
     }
     if (c.LOGIN_BACKOFF_MAX < c.LOGIN_BACKOFF) {
       ctx.addIssue({ code: 'custom', path: ['LOGIN_BACKOFF_MAX'], message: 'LOGIN_BACKOFF_MAX must be at least LOGIN_BACKOFF' })
+    }
+    if (c.REQUEST_TIMEOUT <= c.CHECK_QUEUE_TIMEOUT) {
+      ctx.addIssue({ code: 'custom', path: ['REQUEST_TIMEOUT'], message: 'REQUEST_TIMEOUT must be longer than CHECK_QUEUE_TIMEOUT, or a check would time out while it waits for its slot' })
+    }
+    if (c.HEADERS_TIMEOUT > c.REQUEST_TIMEOUT) {
+      ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT'], message: 'HEADERS_TIMEOUT may not exceed REQUEST_TIMEOUT' })
     }
     const xmpp = [c.XMPP_SERVICE, c.XMPP_USERNAME, c.XMPP_PASSWORD].filter((v) => v !== undefined).length
     if (xmpp > 0 && xmpp < 3) {

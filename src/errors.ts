@@ -47,6 +47,8 @@ export const Errors = {
   forbiddenCompany: (companyId: string) => new RainbowError(403, 403001, `Company ${companyId} is outside your administration scope`),
   notFound: (what: string) => new RainbowError(404, 404000, `${what} not found`),
   routeNotFound: (method: string, url: string) => new RainbowError(404, 404001, `Route ${method} ${url} not found`),
+  requestTimeout: (details: string) => new RainbowError(408, 408000, details),
+  headersTooLarge: () => new RainbowError(431, 431000, 'The request headers are too large'),
   conflict: (details: string) => new RainbowError(409, 409000, details),
   tooLarge: (details = 'Request body is too large') => new RainbowError(413, 413000, details),
   unsupportedMediaType: (type: string) => new RainbowError(415, 415000, `Unsupported Content-Type: ${type}`),

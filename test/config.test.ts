@@ -29,6 +29,13 @@ describe('config', () => {
     expect(loadConfig({ PORT: '', REQUIRE_APP_AUTH: 'true' })).toMatchObject({ PORT: 8080, REQUIRE_APP_AUTH: true })
   })
 
+  it('refuses a REQUEST_TIMEOUT a queued check would outlast, and a HEADERS_TIMEOUT above it', () => {
+    expect(loadConfig({})).toMatchObject({ HEADERS_TIMEOUT: 30, REQUEST_TIMEOUT: 300, BODY_TIMEOUT: 30, KEEP_ALIVE_TIMEOUT: 72, RATE_LIMIT_IP_MAX: 2400 })
+    expect(() => loadConfig({ REQUEST_TIMEOUT: '60', CHECK_QUEUE_TIMEOUT: '60' })).toThrow(/REQUEST_TIMEOUT must be longer than CHECK_QUEUE_TIMEOUT/)
+    expect(() => loadConfig({ REQUEST_TIMEOUT: '90', HEADERS_TIMEOUT: '120' })).toThrow(/HEADERS_TIMEOUT may not exceed REQUEST_TIMEOUT/)
+    expect(() => loadConfig({ BODY_TIMEOUT: '0' })).toThrow(/BODY_TIMEOUT/)
+  })
+
   it('the README documents every variable the schema reads', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
     const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 5))

@@ -25,10 +25,10 @@ describe('limits under load and metrics', () => {
 
   describe('rate limit', () => {
     let app: TestApp
-    beforeAll(async () => { app = await buildTestApp(tdb.db, { RATE_LIMIT_MAX: 3, RATE_LIMIT_WINDOW: 60 }) })
+    beforeAll(async () => { app = await buildTestApp(tdb.db, { RATE_LIMIT_MAX: 3, RATE_LIMIT_IP_MAX: 10, RATE_LIMIT_WINDOW: 60 }) })
     afterAll(async () => { await app?.close() })
 
-    it('answers 429 in the Rainbow envelope with Retry-After once a token spends its budget; another token is unaffected', async ({ task }) => {
+    it('answers 429 in the Rainbow envelope with Retry-After once a user spends its budget, whichever of its tokens it uses; another user is unaffected', async ({ task }) => {
       const tokenA = await login(app, world.adminA.email, PASSWORD)
       const statuses: number[] = []
       let last
@@ -41,13 +41,19 @@ describe('limits under load and metrics', () => {
       expect(last!.json()).toMatchObject({ errorCode: 429, errorMsg: 'Too Many Requests', errorDetailsCode: 429000 })
       expect(last!.json().errorDetails).toMatch(/Rate limit of 3 requests/)
 
-      // Logins carry no token, so they are keyed by IP: this is the second, one more is allowed, then 429.
+      // A fresh token of the same user is the same budget: a new login is no way around it.
+      const tokenA2 = await login(app, world.adminA.email, PASSWORD)
+      const sameUser = await app.inject({ method: 'GET', url: `${MP}/users/template?mode=user`, headers: bearer(tokenA2) })
+      expect(sameUser.statusCode).toBe(429)
       const tokenB = await login(app, world.adminB.email, PASSWORD)
       const other = await app.inject({ method: 'GET', url: `${MP}/users/template?mode=user`, headers: bearer(tokenB) })
       expect(other.statusCode).toBe(200)
+      // Every request counts against the address (RATE_LIMIT_IP_MAX=10): nine so far, so one more login, then 429.
       const loginAgain = () => app.inject({ method: 'GET', url: '/api/rainbow/authentication/v1.0/login', headers: { authorization: basic(world.adminA.email, PASSWORD) } })
       expect((await loginAgain()).statusCode).toBe(200)
-      expect((await loginAgain()).statusCode).toBe(429)
+      const overAddress = await loginAgain()
+      expect(overAddress.statusCode).toBe(429)
+      expect(overAddress.json().errorDetails).toMatch(/Rate limit of 10 requests per client address/)
       report(task, { allowed: statuses.filter((s) => s === 200).length, refused: statuses.filter((s) => s === 429).length, retryAfterS: Number(last!.headers['retry-after']) })
     })
 

@@ -43,6 +43,7 @@ const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefin
       tags: ['massprovisioning'],
       querystring: CheckQuery,
     },
+    config: { checkSlot: true },
   }, async (request, reply) => {
     const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
     const { delimiter, comment, nostrict } = request.query
@@ -57,6 +58,7 @@ const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefin
       tags: ['massprovisioning'],
       querystring: CheckQuery.extend({ commandId: CommandIdSchema.optional() }),
     },
+    config: { checkSlot: true },
     // A body refused before the handler runs (413 too large, 415 wrong type) still ends the
     // connector's command, as a refused file does below. Only for an authenticated admin of the company.
     onSend: async (request, reply, payload) => {

@@ -39,6 +39,7 @@ const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }>
         tags: ['massprovisioning'],
         querystring: operation === 'import' ? ImportQuery : ImportQuery.extend({ commandId: CommandIdSchema.optional(), ldapConfigId: z.string().max(128).optional() }),
       },
+      config: { pendingImportCap: true },
     }, async (request) => {
       const user = request.auth!.user
       const companyId = await app.companyScope.resolve(user, request.query.companyId)

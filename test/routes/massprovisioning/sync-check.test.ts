@@ -201,12 +201,13 @@ describe.each(dbKinds())('POST /users/imports/synchronize/check and its command 
     expect((await report('cmd-413')).json()).toEqual({ status: 'failure', report: { error: tooLarge.json() } })
     expect(await endedFor('cmd-413')).toHaveLength(1)
 
-    // without a commandId, or for a company the caller does not manage, nothing is stored
+    // without a commandId, or for a company the caller does not manage, nothing is stored; the company
+    // is checked before the body is looked at, so the foreign one is a 403 rather than the 415
     const before = await state()
     const foreign = await app.inject({
       method: 'POST', url: `${BASE}?commandId=cmd-415b&companyId=${world.companyB}`, headers: { ...bearer(tokens.adminA), 'content-type': 'application/json' }, payload: '{}',
     })
-    expect(foreign.statusCode).toBe(415)
+    expect(foreign.statusCode).toBe(403)
     expect(await state()).toEqual(before)
   })
 
