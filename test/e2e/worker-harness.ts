@@ -7,6 +7,7 @@ import { createBullmqProducer, type BullBackend } from '../../src/jobs/bullmq-qu
 import type { ImportQueue } from '../../src/jobs/queue.js'
 import { acceptImport } from '../../src/provisioning/intake.js'
 import { TEST_JWT_SECRET, TEST_SECRETS_KEY } from '../helpers/app.js'
+import { reachedLeg } from '../helpers/legs.js'
 import { childEnv, spawnNode, within, type Proc } from '../helpers/processes.js'
 
 // Real worker processes (`src/worker.ts`) on real PostgreSQL and Redis. The test process stores the
@@ -26,6 +27,7 @@ export const alive = (p: Proc) => p.child.exitCode === null && p.child.signalCod
 export interface WorkerSetup { databaseUrl: string, backend: BullBackend['kind'], redisUrl?: string, prefix: string, extraEnv?: Record<string, string> }
 
 export function startWorker (s: WorkerSetup, track: Proc[]): Proc {
+  if (s.backend === 'bullmq-redis') reachedLeg('redis')
   return spawnNode(['--import', 'tsx', 'src/worker.ts'], childEnv({
     DATABASE_URL: s.databaseUrl,
     ...(s.backend === 'bullmq-redis' ? { REDIS_URL: s.redisUrl! } : {}),
@@ -54,6 +56,7 @@ export function uniquePrefix (): string {
 }
 
 export function producer (s: WorkerSetup): ImportQueue {
+  if (s.backend === 'bullmq-redis') reachedLeg('redis')
   const backend: BullBackend = s.backend === 'bullmq-redis' ? { kind: 'bullmq-redis', url: s.redisUrl! } : { kind: 'bullmq-postgres', url: s.databaseUrl }
   return createBullmqProducer(backend, s.prefix, pino({ level: 'silent' }))
 }

@@ -6,6 +6,7 @@ import { inject } from 'vitest'
 import type { Db, Queryable } from '../../src/db/db.js'
 import { openPglite } from '../../src/db/pglite.js'
 import { openPostgres } from '../../src/db/postgres.js'
+import { reachedLeg } from './legs.js'
 
 // Its own name per checkout when several test runs share one PostgreSQL (parallel work trees).
 export const TEMPLATE_DB = process.env.TEST_TEMPLATE_DB ?? 'massprov_test_template'
@@ -49,6 +50,7 @@ export async function openTestDb (kind: DbKind): Promise<TestDb> {
   }
   const url = databaseUrl(name)
   const db = openPostgres(url, { poolSize: 5, logger: pino({ level: 'silent' }) })
+  reachedLeg('postgres')
   return {
     db,
     url,

@@ -4,6 +4,7 @@ import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { client, xml, type Element, type XmppClient } from '@xmpp/client'
+import { reachedLeg } from './legs.js'
 
 export const XMPP_TEST_DOMAIN = 'localhost'
 
@@ -91,7 +92,10 @@ VirtualHost "${XMPP_TEST_DOMAIN}"
       const started = child
       started.once('exit', () => { if (child === started) child = undefined })
       for (let i = 0; i < 100; i++) {
-        if (await answers(port)) return
+        if (await answers(port)) {
+          reachedLeg('xmpp')
+          return
+        }
         await new Promise((resolve) => setTimeout(resolve, 50))
       }
       throw new Error(`prosody did not listen on ${port} within 5 s`)

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pino from 'pino'
 import type { Redis } from 'ioredis'
 import { openProducerRedis, redisReadiness } from '../../src/jobs/redis.js'
+import { reachedLeg } from '../helpers/legs.js'
 import { openTestDb, type TestDb } from '../helpers/databases.js'
 import { buildTestApp, OPERATOR } from '../helpers/app.js'
 
@@ -44,6 +45,7 @@ describe('readiness with Redis', () => {
     const app = await buildTestApp(tdb.db, { checks: [redisReadiness(live)] })
     try {
       if (live.status !== 'ready') await new Promise((resolve) => live.once('ready', resolve))
+      reachedLeg('redis')
       const res = await app.inject({ method: 'GET', url: '/ready', headers: OPERATOR })
       expect(res.statusCode).toBe(200)
       expect(res.json().checks).toEqual([{ name: 'database', ok: true }, { name: 'queue', ok: true }])

@@ -1,0 +1,3 @@
+import { recordLegs } from './legs.js'
+
+recordLegs()
