@@ -4,6 +4,8 @@ import { createCheckPool } from './csv/check-pool.js'
 import type { Db } from './db/db.js'
 import authPlugin from './plugins/auth.js'
 import errorHandler from './plugins/error-handler.js'
+import { clientErrorHandler, frameworkErrors } from './plugins/framework-errors.js'
+import jsonBody from './plugins/json-body.js'
 import openapi from './plugins/openapi.js'
 import limits from './plugins/limits.js'
 import metrics from './plugins/metrics.js'
@@ -47,6 +49,8 @@ export async function buildApp (deps: AppDeps) {
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
@@ -55,6 +59,7 @@ export async function buildApp (deps: AppDeps) {
   const applications = createApplicationService({ db: deps.db, secretsKey })
 
   await app.register(errorHandler)
+  await app.register(jsonBody)
   await app.register(openapi)
   await app.register(authPlugin, {
     db: deps.db,
