@@ -103,11 +103,13 @@ describe.each(dbKinds())('bad input on %s', (kind) => {
     expect(long.body).not.toContain('ppppp')
   })
 
-  it('an unknown route echoes its path percent-encoded, never as sent', async () => {
+  it('an unknown route echoes its path percent-encoded and cut short, never as sent', async () => {
     const res = await app.inject({ method: 'GET', url: `${MP}/<script>alert(1)</script>"\u00e9` })
     const body = expectEnvelope(res, 404)
     expect(body.errorDetails).toBe(`Route GET ${MP}/%3Cscript%3Ealert(1)%3C/script%3E%22%C3%A9 not found`)
     expect(res.body).not.toContain('<script>')
+    const long = expectEnvelope(await app.inject({ method: 'GET', url: `/${'z'.repeat(5000)}` }), 404)
+    expect(long.errorDetails).toBe(`Route GET /${'z'.repeat(199)}... not found`)
   })
 
   it('a NUL in the login of Basic credentials is a 401, not a 500', async () => {

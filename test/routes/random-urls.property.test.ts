@@ -25,7 +25,7 @@ const piece = fc.oneof(
   fc.string({ maxLength: 12 }).map(encodeURIComponent),
   fc.string({ unit: 'grapheme', maxLength: 6 }),
   fc.uint8Array({ minLength: 1, maxLength: 6 }).map((b) => [...b].map((x) => `%${x.toString(16).padStart(2, '0')}`).join('')),
-  fc.integer({ min: 70, max: 3000 }).map((n) => 'a'.repeat(n)),
+  fc.integer({ min: 70, max: 3000 }).map((n) => 'a'.repeat(n))
 )
 const segment = fc.array(piece, { minLength: 1, maxLength: 3 }).map((p) => p.join(''))
 const query = fc.array(fc.tuple(fc.constantFrom(...QUERY_KEYS), fc.array(piece, { maxLength: 2 }).map((p) => p.join(''))), { maxLength: 3 })
@@ -36,7 +36,7 @@ const body = fc.oneof(
   fc.string({ maxLength: 80 }).map((s) => ({ type: 'text/csv; charset=utf-8', payload: `__action__;loginEmail\n${s}\n` })),
   fc.jsonValue({ maxDepth: 4 }).map((v) => ({ type: 'application/json', payload: JSON.stringify({ status: 'failure', details: v }) })),
   fc.integer({ min: 60, max: 3000 }).map((n) => ({ type: 'application/json', payload: `{"status":"failure","details":${'['.repeat(n)}${']'.repeat(n)}}` })),
-  fc.string({ maxLength: 40 }).map((s) => ({ type: 'application/json', payload: s })),
+  fc.string({ maxLength: 40 }).map((s) => ({ type: 'application/json', payload: s }))
 )
 const request = fc.record({
   method: fc.constantFrom('GET', 'GET', 'POST', 'POST', 'DELETE', 'PUT', 'HEAD', 'OPTIONS') as fc.Arbitrary<'GET' | 'POST' | 'DELETE' | 'PUT' | 'HEAD' | 'OPTIONS'>,
