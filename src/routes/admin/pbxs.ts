@@ -27,7 +27,7 @@ const pbxs: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
     schema: {
       summary: 'The phone numbers of a PBX and who holds them; 404 when outside the caller\'s scope',
       tags: ['admin'],
-      params: z.object({ pbxId: safeText(64).pipe(z.string().min(1)) }),
+      params: z.object({ pbxId: safeText(64, 1) }),
       response: { 200: z.object({ data: z.array(PhoneNumberViewSchema) }) },
     },
   }, async (request) => {
