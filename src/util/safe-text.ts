@@ -12,6 +12,12 @@ export function toSafeText (s: string): string {
   return isSafeText(s) ? s : s.replace(/\u0000/g, '\uFFFD').replace(LONE_SURROGATES, '\uFFFD') // eslint-disable-line no-control-regex
 }
 
+/** A lone surrogate has no UTF-8 form: it is echoed as U+FFFD; NUL, being ASCII, as %00. */
+function encodeChar (c: string): string {
+  const bytes = c === '\u0000' ? Buffer.of(0) : Buffer.from(toSafeText(c), 'utf8')
+  return [...bytes].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('')
+}
+
 const ECHO_MAX = 200
 
 /**
@@ -21,7 +27,6 @@ const ECHO_MAX = 200
  */
 export function echoPath (path: string): string {
   const cut = path.length > ECHO_MAX ? path.slice(0, ECHO_MAX) : path
-  const safe = cut.replace(/[^A-Za-z0-9\-._~/%!$&()*+,;=:@]/gu, (c) =>
-    Buffer.from(toSafeText(c)).toString('hex').replace(/../g, (h) => `%${h.toUpperCase()}`))
+  const safe = cut.replace(/[^A-Za-z0-9\-._~/%!$&()*+,;=:@]/gu, encodeChar)
   return path.length > ECHO_MAX ? `${safe}...` : safe
 }
