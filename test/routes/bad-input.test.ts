@@ -117,6 +117,14 @@ describe.each(dbKinds())('bad input on %s', (kind) => {
     expect(expectEnvelope(res, 401).errorDetailsCode).toBe(401520)
   })
 
+  it('a NUL in the application id of x-rainbow-app-auth is a 403, on login and on a Bearer call', async () => {
+    const appAuth = basic('6b10\u0000', 'f'.repeat(64))
+    const onLogin = await app.inject({ method: 'GET', url: `${AUTH}/login`, headers: { authorization: basic(s.world.adminA.email, PASSWORD), 'x-rainbow-app-auth': appAuth } })
+    expect(expectEnvelope(onLogin, 403).errorDetailsCode).toBe(403500)
+    const onCall = await app.inject({ method: 'GET', url: `${ADMIN}/pbxs`, headers: { ...bearer(token), 'x-rainbow-app-auth': appAuth } })
+    expectEnvelope(onCall, 403)
+  })
+
   it('a JSON body nested deeper than 64 levels is a 400 (400001) and stores nothing; 64 levels pass', async () => {
     const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`
     for (const payload of [

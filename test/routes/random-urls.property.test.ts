@@ -14,6 +14,7 @@ const ENVELOPE_KEYS = ['errorCode', 'errorDetails', 'errorDetailsCode', 'errorMs
 /** Marks what a URL must never bring back as is: raw, or decoded from its percent-encoding. */
 const CANARY = '<q"z>'
 
+const LOGIN = '/api/rainbow/authentication/v1.0/login'
 const PREFIXES = ['/api/rainbow/massprovisioning/v1.0', '/api/rainbow/admin/v1.0', '/api/rainbow/authentication/v1.0', '', '/docs', '/docs/static', '/health', '/ready']
 const WORDS = ['users', 'imports', 'synchronize', 'check', 'report', 'details', 'template', 'about', 'pbxs', 'phonenumbers', 'login', 'logout', 'urls', 'rainbowvoice', 'json', '6b102ca0510a433d58d8d3c8', 'cmd-1']
 const NASTY = ['%00', '%ff', '%FF%FE', '%ed%a0%80', '%ED%B0%80', '%C0%80', '%zz', '%', '%2', '%0D%0A', '%0d%0aSet-Cookie:%20x=1', '%2F', '..', '%2e%2e', '%252F', '%u0000', '\u00e9', '\u{1F600}', '%F0%9F%98%80', ' ', '%20', '#', ';', encodeURIComponent(CANARY), CANARY]
@@ -38,13 +39,24 @@ const body = fc.oneof(
   fc.integer({ min: 60, max: 3000 }).map((n) => ({ type: 'application/json', payload: `{"status":"failure","details":${'['.repeat(n)}${']'.repeat(n)}}` })),
   fc.string({ maxLength: 40 }).map((s) => ({ type: 'application/json', payload: s }))
 )
+const b64 = (s: string) => Buffer.from(s).toString('base64')
+const text = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('a\u0000b:c', '\u0000:', ':x', '6b10\u0000:ff'))
+/** Credentials headers with random (base64-carried, so NUL-holding) content. */
+const credentials = fc.oneof(
+  fc.constant({}),
+  text.map((t) => ({ 'x-rainbow-app-auth': `Basic ${b64(t)}` })),
+  text.map((t) => ({ 'x-rainbow-app-auth': `Basic ${b64(t)}`, 'x-rainbow-challenge': 'c' })),
+  fc.string({ unit: fc.constantFrom(...'abcdef0123456789-_'), maxLength: 40 }).map((t) => ({ apikey: t })),
+  text.map((t) => ({ authorization: `Basic ${b64(t)}` }))
+)
 const request = fc.record({
   method: fc.constantFrom('GET', 'GET', 'POST', 'POST', 'DELETE', 'PUT', 'HEAD', 'OPTIONS') as fc.Arbitrary<'GET' | 'POST' | 'DELETE' | 'PUT' | 'HEAD' | 'OPTIONS'>,
-  prefix: fc.constantFrom(...PREFIXES),
+  prefix: fc.constantFrom(...PREFIXES, LOGIN),
   segments: fc.array(fc.oneof(fc.constantFrom(...WORDS), segment), { minLength: 0, maxLength: 5 }),
   query,
   body,
   authenticated: fc.boolean(),
+  credentials,
 })
 
 describe.each(dbKinds())('random URLs on %s', (kind) => {
@@ -70,7 +82,7 @@ describe.each(dbKinds())('random URLs on %s', (kind) => {
       const res = await app.inject({
         method: r.method,
         url,
-        headers: { ...(r.authenticated ? bearer(token) : {}), ...(r.body ? { 'content-type': r.body.type } : {}) },
+        headers: { ...r.credentials, ...(r.authenticated ? bearer(token) : {}), ...(r.body ? { 'content-type': r.body.type } : {}) },
         ...(r.body && r.method !== 'GET' && r.method !== 'HEAD' ? { payload: r.body.payload } : {}),
       })
       sent++
@@ -84,7 +96,8 @@ describe.each(dbKinds())('random URLs on %s', (kind) => {
         expect(envelope.errorCode, what).toBe(res.statusCode)
         expect(typeof envelope.errorMsg, what).toBe('string')
         expect(Number.isInteger(envelope.errorDetailsCode), what).toBe(true)
-        const path = url.split('?')[0]!
+        // Trimmed: the request drops a trailing space, and the echo is followed by " not found".
+        const path = url.split('?')[0]!.trim()
         // Echoing a path made only of URL-safe characters is harmless; anything else comes back encoded.
         if (/[^A-Za-z0-9\-._~/%!$&()*+,;=:@]/.test(path)) expect(res.body, what).not.toContain(path)
         expect(res.body, what).not.toContain('<q')
