@@ -113,6 +113,20 @@ const inputRows: VitestRowSpec[] = [
     files: ['test/csv/fuzz.test.ts'],
     figures: (t) => `${fig(total(t, 'runs'))} random inputs over ${t.length} properties: only file-level 400s, no password echoed, within 1 s per KB`,
   },
+  {
+    id: 'http-bad-input',
+    kind: 'Bad input',
+    tried: 'NUL, unpaired surrogates and over-long values in every path parameter and text query, NUL cells in imports and commands, JSON nested past 64 levels; on a real socket: 431, parser-refused requests, bad percent-encoding, too-long parameters',
+    files: ['test/routes/bad-input.test.ts', 'test/routes/bad-input-socket.test.ts'],
+    figures: (t) => `${t.length} cases: each a 4xx in the Rainbow envelope (never a 5xx), NUL lines failed with 3003 and the rest applied, every refused command ended once`,
+  },
+  {
+    id: 'http-random-urls',
+    kind: 'Bad input',
+    tried: 'fast-check: random paths, percent-encodings (%00, %ff, surrogates, CRLF, unicode, long segments), queries, methods and bodies on every route prefix, with and without a token (FUZZ_RUNS sets the count)',
+    files: ['test/routes/random-urls.property.test.ts'],
+    figures: (t) => `${fig(total(t, 'answered5xx'))} of ${fig(total(t, 'requests'))} random requests answered 5xx; every 4xx the envelope, the URL never echoed as sent`,
+  },
 ]
 
 const authRows: VitestRowSpec[] = [{

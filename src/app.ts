@@ -1,11 +1,12 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
-import { answerClientError } from './client-errors.js'
 import { createCheckPool } from './csv/check-pool.js'
 import type { Db } from './db/db.js'
 import authPlugin from './plugins/auth.js'
 import errorHandler from './plugins/error-handler.js'
 import responseHeaders from './plugins/response-headers.js'
+import { clientErrorHandler, frameworkErrors } from './plugins/framework-errors.js'
+import jsonBody from './plugins/json-body.js'
 import openapi from './plugins/openapi.js'
 import limits from './plugins/limits.js'
 import metrics from './plugins/metrics.js'
@@ -69,9 +70,10 @@ export async function buildApp (deps: AppDeps) {
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: (deps.config.KEEP_ALIVE_TIMEOUT ?? 72) * 1000,
     // Node enforces the headers and request timeouts on this tick (default 30 s: far too coarse for them).
-    clientErrorHandler: answerClientError,
     http: { headersTimeout: Math.min((deps.config.HEADERS_TIMEOUT ?? 30) * 1000, requestTimeoutMs), connectionsCheckingInterval: 1000 },
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
@@ -85,6 +87,7 @@ export async function buildApp (deps: AppDeps) {
 
   await app.register(responseHeaders)
   await app.register(errorHandler)
+  await app.register(jsonBody)
   await app.register(openapi)
   await app.register(authPlugin, {
     db: deps.db,

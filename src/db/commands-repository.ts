@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js'
+import { storableJson } from './storable.js'
 
 export type CommandKind = 'check' | 'import'
 export type CommandStatus = 'success' | 'failure' | 'pending'
@@ -25,7 +26,7 @@ export async function upsertCommandReport (q: Queryable, r: Omit<CommandReportRo
      ON CONFLICT (company_id, kind, command_id) DO UPDATE
        SET status = EXCLUDED.status, report = EXCLUDED.report, req_id = EXCLUDED.req_id,
            requester_id = EXCLUDED.requester_id, updated_at = now()`,
-    [r.companyId, r.kind, r.commandId, r.status, JSON.stringify(r.report), r.reqId, r.requesterId])
+    [r.companyId, r.kind, r.commandId, r.status, storableJson(r.report), r.reqId, r.requesterId])
 }
 
 export async function findCommandReport (q: Queryable, companyId: string, kind: CommandKind, commandId: string): Promise<CommandReportRow | undefined> {
@@ -38,7 +39,7 @@ export async function insertCommandReportIfAbsent (q: Queryable, r: Omit<Command
   const rows = await q.query(
     `INSERT INTO command_reports (company_id, kind, command_id, status, report, req_id, requester_id)
      VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) ON CONFLICT (company_id, kind, command_id) DO NOTHING RETURNING command_id`,
-    [r.companyId, r.kind, r.commandId, r.status, JSON.stringify(r.report), r.reqId, r.requesterId])
+    [r.companyId, r.kind, r.commandId, r.status, storableJson(r.report), r.reqId, r.requesterId])
   return rows.length > 0
 }
 
@@ -53,6 +54,6 @@ export async function completeCommandReport (
        SET status = EXCLUDED.status, report = c.report || EXCLUDED.report, updated_at = now()
      RETURNING company_id AS "companyId", kind, command_id AS "commandId", status, report, req_id AS "reqId",
        requester_id AS "requesterId", updated_at AS "updatedAt"`,
-    [r.companyId, r.kind, r.commandId, r.status, JSON.stringify(r.report), r.requesterId])
+    [r.companyId, r.kind, r.commandId, r.status, storableJson(r.report), r.requesterId])
   return rows[0]!
 }

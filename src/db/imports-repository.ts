@@ -1,4 +1,5 @@
 import { manyRows, type Queryable } from './db.js'
+import { storableJson, storableText } from './storable.js'
 
 export type ImportStatus = 'Pending' | 'Terminated' | 'Failed'
 
@@ -58,7 +59,7 @@ export async function insertImport (q: Queryable, r: Omit<ImportRow, 'status' | 
   const rows = await q.query<{ startTime: Date }>(
     `INSERT INTO imports (req_id, company_id, operation, mode, label, options, command_id, requester_id, requester_display_name, total)
      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10) ON CONFLICT (req_id) DO NOTHING RETURNING start_time AS "startTime"`,
-    [r.reqId, r.companyId, r.operation, r.mode, r.label, JSON.stringify(r.options), r.commandId, r.requesterId, r.requesterDisplayName, r.total])
+    [r.reqId, r.companyId, r.operation, r.mode, storableText(r.label), storableJson(r.options), r.commandId, r.requesterId, r.requesterDisplayName, r.total])
   return rows[0]?.startTime
 }
 
@@ -68,8 +69,8 @@ export async function insertImportLines (q: Queryable, reqId: string, lines: rea
     await q.query(
       `INSERT INTO import_lines (req_id, seq, line_number, action, login_email, input, line)
        SELECT $1, s, n, a, e, i::jsonb, l FROM unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS t(s, n, a, e, i, l)`,
-      [reqId, batch.map((l) => l.seq), batch.map((l) => l.lineNumber), batch.map((l) => l.action), batch.map((l) => l.loginEmail),
-        batch.map((l) => JSON.stringify(l.input)), batch.map((l) => l.line)])
+      [reqId, batch.map((l) => l.seq), batch.map((l) => l.lineNumber), batch.map((l) => l.action), batch.map((l) => storableText(l.loginEmail)),
+        batch.map((l) => storableJson(l.input)), batch.map((l) => storableText(l.line))])
   }
 }
 
@@ -142,7 +143,7 @@ export async function recordLineOutcomes (q: Queryable, reqId: string, outcomes:
             failed = failed + (SELECT count(*) FROM added WHERE status = 'failed'),
             warnings = warnings + (SELECT count(*) FROM added WHERE status = 'warning'),
             updated_at = now()
-      WHERE req_id = $1`, [reqId, JSON.stringify(rows)])
+      WHERE req_id = $1`, [reqId, storableJson(rows)])
   if (withPassword.length > 0) {
     await q.query('UPDATE import_lines SET input = input #- \'{values,password}\' WHERE req_id = $1 AND seq = ANY($2::int[])', [reqId, withPassword])
   }

@@ -8,12 +8,13 @@ import { PlanCodes } from '../provisioning/codes.js'
  * src/errors.ts.
  */
 const CODES: Record<number, number[]> = {
-  400: [400000, 400001],
+  400: [400000, 400001, 400002],
   401: [401500, 401501, 401502],
   403: [403000, 403001, 403500, 403501],
   404: [404000, 404001],
   409: [409000],
   413: [413000],
+  414: [414000],
   415: [415000],
   429: [429000],
   500: [500000],
@@ -73,7 +74,10 @@ export function errorResponses (method: string, url: string): Record<string, unk
     add(403, 'Not an administrator, or the company is outside the caller\'s scope')
   }
   if (url.endsWith('/login')) add(403, 'Wrong application credentials', [403500, 403501])
-  if (url.includes(':')) add(404, 'Unknown, or belonging to another company')
+  if (url.includes(':')) {
+    add(404, 'Unknown, or belonging to another company')
+    add(414, 'A path parameter is longer than the router accepts')
+  }
   if (csv) {
     add(413, 'The file is over the size limit (D8)')
     add(415, 'Content-Type is not text/csv, text/plain or application/octet-stream')

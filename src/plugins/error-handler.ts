@@ -2,11 +2,12 @@ import fp from 'fastify-plugin'
 import type { FastifyError } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { Errors, RainbowError } from '../errors.js'
+import { echoPath } from '../util/safe-text.js'
 
 /** One handler, one shape: every error leaves as the Rainbow envelope (api-contract §1, D7). */
 export default fp(async (app) => {
   app.setNotFoundHandler(async (request, reply) => {
-    const err = Errors.routeNotFound(request.method, request.url.split('?')[0] ?? request.url)
+    const err = Errors.routeNotFound(request.method, echoPath(request.url.split('?')[0] ?? request.url))
     return reply.code(404).send(err.toBody())
   })
 

@@ -1,5 +1,13 @@
 import { z } from 'zod'
 import { ID_PATTERN } from '../util/ids.js'
+import { isSafeText } from '../util/safe-text.js'
+
+/**
+ * Free text from a path or query: no NUL and no unpaired surrogate, refused here (400) because the
+ * database cannot hold them and no identifier or label needs them.
+ */
+export const safeText = (max: number, min = 0) => (min > 0 ? z.string().min(min) : z.string()).max(max)
+  .refine(isSafeText, 'must not contain NUL or unpaired surrogate characters')
 
 export const IdSchema = z.string().regex(ID_PATTERN, 'must be a 24-character hexadecimal id')
 

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/db.js'
 import { findApplicationById, findApplicationByTokenHash, insertApplication, type ApplicationRow } from '../db/applications-repository.js'
 import { newId } from '../util/ids.js'
+import { isSafeText } from '../util/safe-text.js'
 import { Errors } from '../errors.js'
 import { openSecret, type SecretsKeys } from './secrets-key.js'
 import { encryptSecret, newSecret, parseAppAuthHeader, safeEqual, sha256Hex } from './app-credentials.js'
@@ -10,6 +11,8 @@ export interface CreatedApplication { appId: string, appSecret: string, apiToken
 export const createApplicationService = ({ db, secretsKey, previousSecretsKey }: { db: Queryable, secretsKey: Buffer, previousSecretsKey?: Buffer | undefined }) => {
   const keys: SecretsKeys = { current: secretsKey, previous: previousSecretsKey }
   async function activeApp (appId: string): Promise<ApplicationRow> {
+    // A decoded header may hold a NUL, which names no application and which the database refuses.
+    if (!isSafeText(appId)) throw Errors.badAppAuth()
     const app = await findApplicationById(db, appId)
     if (!app?.isActive) throw Errors.badAppAuth()
     return app

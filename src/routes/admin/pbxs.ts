@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { Db } from '../../db/db.js'
 import { findPbx, listPbxs, listPhoneNumbers, type PbxRow } from '../../db/pbx-repository.js'
 import { Errors } from '../../errors.js'
-import { CompanyQuerySchema } from '../../schemas/common.js'
+import { CompanyQuerySchema, safeText } from '../../schemas/common.js'
 import { PbxViewSchema, PhoneNumberViewSchema } from '../../schemas/admin.js'
 
 function toPbxView (p: PbxRow) {
@@ -27,7 +27,7 @@ const pbxs: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
     schema: {
       summary: 'The phone numbers of a PBX and who holds them; 404 when outside the caller\'s scope',
       tags: ['admin'],
-      params: z.object({ pbxId: z.string().min(1).max(64) }),
+      params: z.object({ pbxId: safeText(64, 1) }),
       response: { 200: z.object({ data: z.array(PhoneNumberViewSchema) }) },
     },
   }, async (request) => {

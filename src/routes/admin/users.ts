@@ -4,7 +4,7 @@ import type { Db } from '../../db/db.js'
 import { findLiveUserById, listLiveUsers } from '../../db/users-repository.js'
 import { Errors } from '../../errors.js'
 import { toUserView } from '../../services/user-view.js'
-import { CompanyQuerySchema, IdSchema, PageQuerySchema } from '../../schemas/common.js'
+import { CompanyQuerySchema, IdSchema, PageQuerySchema, safeText } from '../../schemas/common.js'
 import { UserViewSchema } from '../../schemas/admin.js'
 
 const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
@@ -27,7 +27,7 @@ const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
     schema: {
       summary: 'One user; 404 when it does not exist, is outside the caller\'s scope or above its rank',
       tags: ['admin'],
-      params: z.object({ userId: z.string().max(64) }),
+      params: z.object({ userId: safeText(64) }),
       response: { 200: z.object({ data: UserViewSchema }) },
     },
   }, async (request) => {

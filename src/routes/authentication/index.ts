@@ -6,6 +6,8 @@ import { Errors } from '../../errors.js'
 import type { LoginBackoff } from '../../services/login-backoff.js'
 import { verifyPassword } from '../../services/passwords.js'
 import { toUserView } from '../../services/user-view.js'
+import { safeText } from '../../schemas/common.js'
+import { isSafeText } from '../../util/safe-text.js'
 
 function basicCredentials (authorization: string | undefined): { login: string, password: string } | undefined {
   const m = authorization ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization) : null
@@ -39,6 +41,8 @@ const authentication: FastifyPluginAsyncZod<{ db: Db, requireAppAuth: boolean, l
       reply.header('retry-after', String(seconds))
       throw Errors.tooManyRequests(`Too many failed sign-ins for this login; retry in ${seconds} s`)
     }
+    // No login holds a NUL, and the database would refuse to compare one.
+    if (!isSafeText(credentials.login)) throw Errors.badLogin()
     const user = await findLiveUserByEmail(opts.db, credentials.login.trim())
     const passwordOk = await verifyPassword(user?.passwordHash ?? null, credentials.password)
     if (!user || !passwordOk || !user.isActive) throw Errors.badLogin()
@@ -57,7 +61,7 @@ const authentication: FastifyPluginAsyncZod<{ db: Db, requireAppAuth: boolean, l
       summary: 'Login URLs (the SDK probes this before signing in): none besides the defaults',
       tags: ['authentication'],
       security: [],
-      querystring: z.object({ useBackchannelPolling: z.string().optional(), uid: z.string().max(320).optional() }),
+      querystring: z.object({ useBackchannelPolling: safeText(64).optional(), uid: safeText(320).optional() }),
     },
   }, async () => ({ data: [] }))
 

@@ -4,7 +4,7 @@ import { z } from 'zod'
 import type { LineThreads } from '../../csv/types.js'
 import type { Db } from '../../db/db.js'
 import { findCommandReport } from '../../db/commands-repository.js'
-import { Errors, RainbowError } from '../../errors.js'
+import { Errors } from '../../errors.js'
 import { callerOf } from '../../services/company-scope.js'
 import { checkCsv, storeCommandCheck, type CheckAnswer } from '../../provisioning/check.js'
 import { IdSchema } from '../../schemas/common.js'
@@ -17,6 +17,8 @@ const CheckQuery = z.object({
   comment: OneChar.optional().describe('Comment character, default %'),
   nostrict: Flag.optional().describe('Plan create of an existing user as an update, delete of a missing one as a warning'),
 })
+
+const REFUSED = new Set([400, 413, 415])
 
 const ANSWER = `Answers \`{"data": {reqId, mode, actions, columns, delimiter, profiles, errors, plan}}\` once the whole file is read
 (a file-level error anywhere is a 400). Beyond the portal's fields: \`errors\` lists every line error
@@ -59,10 +61,11 @@ const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefin
       querystring: CheckQuery.extend({ commandId: CommandIdSchema.optional() }),
     },
     config: { checkSlot: true },
-    // A body refused before the handler runs (413 too large, 415 wrong type) still ends the
-    // connector's command, as a refused file does below. Only for an authenticated admin of the company.
+    // A refused request still ends the connector's command, with the reason, so it never waits
+    // forever: a bad file or parameter (400, before the handler runs or from it), too large (413),
+    // wrong type (415). Only for an authenticated admin of the company.
     onSend: async (request, reply, payload) => {
-      if ((reply.statusCode !== 413 && reply.statusCode !== 415) || !request.auth || typeof payload !== 'string') return payload
+      if (!REFUSED.has(reply.statusCode) || !request.auth || typeof payload !== 'string') return payload
       const raw = request.query as Record<string, unknown>
       const commandId = CommandIdSchema.safeParse(raw.commandId)
       const asked = IdSchema.optional().safeParse(raw.companyId)
@@ -80,13 +83,7 @@ const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefin
     const { delimiter, comment, nostrict, commandId } = request.query
     const command = commandId ? { commandId, requesterId: user.id, requesterJid: user.jidIm } : undefined
     const body = csvBody(request.body)
-    try {
-      return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'synchronize', body, delimiter, comment, nostrict: nostrict ?? false, caller: callerOf(user), command, lineThreads: opts.lineThreads }))
-    } catch (err) {
-      // A refused file still ends the connector's command, with the reason, so it never waits forever.
-      if (command && err instanceof RainbowError && err.statusCode === 400) await storeCommandCheck(opts.db, companyId, command, 'failure', { error: err.toBody() })
-      throw err
-    }
+    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'synchronize', body, delimiter, comment, nostrict: nostrict ?? false, caller: callerOf(user), command, lineThreads: opts.lineThreads }))
   })
 
   app.get('/users/imports/synchronize/check/:commandId/report', {

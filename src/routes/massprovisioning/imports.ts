@@ -8,20 +8,20 @@ import type { ImportQueue } from '../../jobs/queue.js'
 import { acceptImport } from '../../provisioning/intake.js'
 import { importView, streamImportReport } from '../../provisioning/reports.js'
 import { displayNameOf } from '../../services/user-view.js'
-import { IdSchema } from '../../schemas/common.js'
+import { IdSchema, safeText } from '../../schemas/common.js'
 import { acceptCsvBodies, csvBody } from './csv-body.js'
 import { CommandIdSchema, Flag, OneChar } from './query-schemas.js'
 
 const ImportQuery = z.object({
   companyId: IdSchema.optional().describe('Defaults to the caller\'s company'),
-  label: z.string().max(256).optional().describe('A text description of this import'),
+  label: safeText(256).optional().describe('A text description of this import'),
   noemails: Flag.optional().describe('Accepted and recorded; this server sends no e-mail'),
   nostrict: Flag.optional().describe('create of an existing user updates it; delete of a missing user is a warning'),
   delimiter: OneChar.optional(),
   comment: OneChar.optional(),
 })
 
-const ReqIdParams = z.object({ reqId: z.string().max(128) })
+const ReqIdParams = z.object({ reqId: safeText(128) })
 
 const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }> = async (app, opts) => {
   acceptCsvBodies(app)
@@ -37,7 +37,7 @@ const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }>
         summary: operation === 'import' ? 'Import a user or device CSV' : 'Synchronize users and devices with a useranddevice CSV',
         description: 'The import is stored before the answer (status Pending); lines are applied in the background. The same file twice is a 409 naming its reqId (D2).',
         tags: ['massprovisioning'],
-        querystring: operation === 'import' ? ImportQuery : ImportQuery.extend({ commandId: CommandIdSchema.optional(), ldapConfigId: z.string().max(128).optional() }),
+        querystring: operation === 'import' ? ImportQuery : ImportQuery.extend({ commandId: CommandIdSchema.optional(), ldapConfigId: safeText(128).optional() }),
       },
       config: { pendingImportCap: true },
     }, async (request) => {
@@ -66,7 +66,7 @@ const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }>
     schema: {
       summary: 'Imports of a company, newest first, with their counters',
       tags: ['massprovisioning'],
-      querystring: z.object({ companyId: IdSchema.optional(), ldapConfigId: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      querystring: z.object({ companyId: IdSchema.optional(), ldapConfigId: safeText(128).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
     },
   }, async (request) => {
     const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
