@@ -43,12 +43,12 @@ describe.each(dbKinds())('auth battery on %s', (kind) => {
     ...over,
   })
 
-  async function expect401 (headers: Record<string, string>, details?: string) {
+  /** 401500 no or malformed Authorization, 401501 a token that does not verify or names no live user, 401502 expired. */
+  async function expect401 (headers: Record<string, string>, code: 401500 | 401501 | 401502, details?: string) {
     const res = await app.inject({ method: 'GET', url: USERS, headers })
     expect(res.statusCode).toBe(401)
     const body = res.json()
-    expect(body).toMatchObject({ errorCode: 401, errorMsg: 'Unauthorized' })
-    expect(typeof body.errorDetailsCode).toBe('number')
+    expect(body).toMatchObject({ errorCode: 401, errorMsg: 'Unauthorized', errorDetailsCode: code })
     if (details) expect(body.errorDetails).toBe(details)
     refused++
     return body
@@ -60,34 +60,34 @@ describe.each(dbKinds())('auth battery on %s', (kind) => {
   })
 
   it('401 without Authorization, with a malformed one, and with "Bearer null" (the SDK before login)', async () => {
-    await expect401({})
-    await expect401({ authorization: 'Token abc' })
-    await expect401({ authorization: 'Bearer not.a.jwt' })
-    await expect401({ authorization: 'Bearer null' })
+    await expect401({}, 401500)
+    await expect401({ authorization: 'Token abc' }, 401500)
+    await expect401({ authorization: 'Bearer not.a.jwt' }, 401501)
+    await expect401({ authorization: 'Bearer null' }, 401500)
   })
 
   it('401 for alg none', async () => {
-    await expect401(bearer(craftJwt({ alg: 'none', typ: 'JWT' }, claims(), null)))
+    await expect401(bearer(craftJwt({ alg: 'none', typ: 'JWT' }, claims(), null)), 401501)
   })
 
   it('401 for HS512 signed with the right secret (algorithm pinned to HS256), never a 500', async () => {
-    await expect401(bearer(craftJwt({ alg: 'HS512', typ: 'JWT' }, claims(), TEST_JWT_SECRET)))
+    await expect401(bearer(craftJwt({ alg: 'HS512', typ: 'JWT' }, claims(), TEST_JWT_SECRET)), 401501)
   })
 
   it('401 for a token without exp', async () => {
     const { exp: _exp, ...noExp } = claims()
-    await expect401(bearer(craftJwt({ alg: 'HS256', typ: 'JWT' }, noExp, TEST_JWT_SECRET)))
+    await expect401(bearer(craftJwt({ alg: 'HS256', typ: 'JWT' }, noExp, TEST_JWT_SECRET)), 401501)
   })
 
   it('401 "jwt expired" for an expired token', async () => {
-    await expect401(bearer(craftJwt({ alg: 'HS256', typ: 'JWT' }, claims({ iat: now() - 7200, exp: now() - 60 }), TEST_JWT_SECRET)), 'jwt expired')
+    await expect401(bearer(craftJwt({ alg: 'HS256', typ: 'JWT' }, claims({ iat: now() - 7200, exp: now() - 60 }), TEST_JWT_SECRET)), 401502, 'jwt expired')
   })
 
   it('401 for a wrong issuer, a missing sub, and another secret', async () => {
-    await expect401(bearer(craftJwt({ alg: 'HS256', typ: 'JWT' }, claims({ iss: 'someone-else' }), TEST_JWT_SECRET)))
+    await expect401(bearer(craftJwt({ alg: 'HS256', typ: 'JWT' }, claims({ iss: 'someone-else' }), TEST_JWT_SECRET)), 401501)
     const { sub: _sub, ...noSub } = claims()
-    await expect401(bearer(craftJwt({ alg: 'HS256', typ: 'JWT' }, noSub, TEST_JWT_SECRET)))
-    await expect401(bearer(craftJwt({ alg: 'HS256', typ: 'JWT' }, claims(), 'another-secret-another-secret-another-secret')))
+    await expect401(bearer(craftJwt({ alg: 'HS256', typ: 'JWT' }, noSub, TEST_JWT_SECRET)), 401501)
+    await expect401(bearer(craftJwt({ alg: 'HS256', typ: 'JWT' }, claims(), 'another-secret-another-secret-another-secret')), 401501)
   })
 
   it('401 for a tampered payload (sub swapped to a superadmin)', async () => {
@@ -95,12 +95,12 @@ describe.each(dbKinds())('auth battery on %s', (kind) => {
     const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString())
     payload.sub = world.superadmin.id
     const forged = `${head}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${sig}`
-    await expect401(bearer(forged))
+    await expect401(bearer(forged), 401501)
   })
 
   it('a correctly signed token of a deleted user is refused', async () => {
     await tdb.db.query('UPDATE users SET deleted_at = now() WHERE id = $1', [world.plainUser.id])
-    await expect401(bearer(craftJwt({ alg: 'HS256', typ: 'JWT' }, claims({ sub: world.plainUser.id }), TEST_JWT_SECRET)))
+    await expect401(bearer(craftJwt({ alg: 'HS256', typ: 'JWT' }, claims({ sub: world.plainUser.id }), TEST_JWT_SECRET)), 401501)
     await tdb.db.query('UPDATE users SET deleted_at = NULL WHERE id = $1', [world.plainUser.id])
   })
 

@@ -409,7 +409,7 @@ describe.each(dbKinds())('import routes with the in-process job on %s', (kind) =
     // A different label or option does not change the reqId (D2).
     const second = await post('/users/imports', body, { query: 'label=other&nostrict=true' })
     expect(second.statusCode).toBe(409)
-    expect(second.json()).toMatchObject({ errorCode: 409, errorMsg: 'Conflict' })
+    expect(second.json()).toMatchObject({ errorCode: 409, errorMsg: 'Conflict', errorDetailsCode: 409000 })
     expect(String(second.json().errorDetails)).toContain(first.summary.reqId)
     await ia.queue!.drained()
     expect(await tdb.db.query('SELECT count(*)::int AS n FROM imports WHERE req_id = $1', [first.summary.reqId])).toEqual([{ n: 1 }])
@@ -462,7 +462,7 @@ describe.each(dbKinds())('import routes with the in-process job on %s', (kind) =
 
     const del = await deleteReport(reqId)
     expect(del.statusCode).toBe(409)
-    expect(del.json()).toMatchObject({ errorCode: 409 })
+    expect(del.json()).toMatchObject({ errorCode: 409, errorDetailsCode: 409000 })
     expect((await getDetails(reqId)).statusCode).toBe(200)
     expect(await userByEmail(`pending-a-${t}@example.com`)).toEqual([])
 
