@@ -135,6 +135,25 @@ const authRows: VitestRowSpec[] = [{
   tried: 'alg none, HS512, no exp, expired, wrong issuer or secret, tampered payload, deleted user, wrong application credentials, other tenant, non-admin',
   files: ['test/routes/auth-battery.test.ts'],
   figures: (t) => `${fig(total(t, 'refused'))} bad requests refused (401/403/404) in ${t.length} cases on ${new Set(t.map((x) => x.suite)).size} databases; the genuine token and credentials accepted`,
+}, {
+  id: 'auth-privileges',
+  kind: 'Auth',
+  tried: 'every CSV action (update, delete, upsert, sync, attach, force_attach, detach, taking a number) by a company admin, an organization admin and a superadmin on users of every rank (D12), in the check and in the import',
+  files: ['test/routes/massprovisioning/privileges.test.ts'],
+  pattern: 'every action on every target rank',
+  figures: (t) => `${fig(total(t, 'lines'))} lines: ${fig(total(t, 'allowed'))} allowed, ${fig(total(t, 'refused'))} above the caller's rank failed 3102 with nothing changed`,
+}, {
+  id: 'auth-secrets-rotation',
+  kind: 'Auth',
+  tried: 'JWT_SECRET rotated with tokens in flight (JWT_SECRET_PREVIOUS), a SECRETS_KEY that cannot open the store, SECRETS_KEY_PREVIOUS and rekey-secrets, an embedded store from before SECRETS_KEY',
+  files: ['test/e2e/secrets-rotation.test.ts'],
+  figures: (t) => `${t.filter((x) => x.passed).length}/${t.length} cases held: tokens in flight accepted during the rotation, refused (${fig(most(t, 'refusedAfter'))}) after it; a wrong key stops the start with the CLI step, never a 500 per sign-in`,
+}, {
+  id: 'auth-operator-details',
+  kind: 'Auth',
+  tried: '/ready and /metrics read anonymously, by a company admin, with a wrong token, with METRICS_TOKEN and a superadmin token; 50 concurrent scrapes',
+  files: ['test/routes/operator-access.test.ts'],
+  figures: (t) => `details and metrics only with METRICS_TOKEN or a superadmin token; ${fig(total(t, 'scrapes'))} scrapes read the whole-table aggregates ${fig(total(t, 'aggregateReads'))} times`,
 }]
 
 const LIMITS = 'test/routes/limits-and-metrics.test.ts'
