@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import { companyLockHeld, type CompanyLocks } from '../db/company-locks.js'
 import { earlierPendingImport, findImport, listPendingImportIds } from '../db/imports-repository.js'
 import { enqueueImport, ImportJobSchema, openBullQueue, openBullWorker, type BullBackend } from './bullmq-queue.js'
-import { runImport, type ImportJobDeps } from './import-job.js'
+import { giveUpImport, runImport, type ImportJobDeps } from './import-job.js'
 import type { ImportJob } from './queue.js'
 
 /** How long a job waits when its company is busy with another import. */
@@ -66,6 +66,11 @@ export function startImportWorker (opts: ImportWorkerOptions): ImportWorker {
     } catch (err) {
       // Stopped at a chunk boundary by the shutdown: straight back to the queue for another worker.
       if (shutdown.signal.aborted && !(err instanceof DelayedError)) return await later(job, token, 0)
+      // attemptsMade counts the failed attempts before this one (a delay spends none).
+      if (!(err instanceof DelayedError) && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        await giveUpImport(deps, reqId, job.attemptsMade + 1, err)
+          .catch((endErr: unknown) => logger.error({ err: endErr, reqId }, 'could not end the import as Failed; it stays Pending and the sweep queues it again'))
+      }
       throw err
     } finally {
       await lease.release()
@@ -79,7 +84,8 @@ export function startImportWorker (opts: ImportWorkerOptions): ImportWorker {
     warned = true
   })
   worker.on('failed', (job, err) => {
-    logger.error({ err, reqId: (job as Job<ImportJob> | undefined)?.data?.reqId }, 'import job failed; the import stays Pending and is retried')
+    const j = job as Job<ImportJob> | undefined
+    logger.error({ err, reqId: j?.data?.reqId, attempt: j?.attemptsMade, attempts: j?.opts.attempts }, 'import job attempt failed; retried until its attempts are used up, then the import ends Failed')
   })
 
   async function sweep (): Promise<void> {
