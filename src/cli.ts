@@ -14,6 +14,8 @@ import { InventoryError, loadInventory, parseInventory } from './services/pbx-in
 import { ADMIN_ROLES, TenantError, createTenantService, type AdminRole } from './services/tenants.js'
 import { toUserView } from './services/user-view.js'
 import { seedDemo } from './services/demo-seed.js'
+import { cancelImport } from './provisioning/import-end.js'
+import { importView } from './provisioning/reports.js'
 import type { Runtime } from './bootstrap.js'
 import type { Config } from './config.js'
 
@@ -27,6 +29,7 @@ const USAGE = `usage: massprov <command> [options]   (database chosen by the env
   create-app     --name N
   load-pbx       --company ID --pbx PBXID --file F.csv     (lines shortNumber;internalNumber;number)
   list-users     --company ID [--limit N] [--offset N]
+  cancel-import  --req-id ID                               (ends a Pending import as Cancelled; applied lines stay)
   seed-demo`
 
 type Command = (rt: Runtime, args: Record<string, string | undefined>, config: Config) => Promise<unknown>
@@ -111,6 +114,17 @@ const COMMANDS: Record<string, { options: string[], required?: string[], run: Co
       if (!(await findCompany(rt.db, companyId))) throw new UsageError(`company ${companyId} does not exist`)
       const page = await listLiveUsers(rt.db, companyId, { limit, offset })
       return { total: page.total, users: page.rows.map(toUserView) }
+    },
+  },
+  'cancel-import': {
+    options: ['req-id'],
+    required: ['req-id'],
+    run: async (rt, a) => {
+      const reqId = need(a, 'req-id').trim().toLowerCase()
+      const r = await cancelImport(rt.db, reqId, 'the operator (massprov cancel-import)')
+      if (!r.imp) throw new UsageError(`no import with reqId ${reqId}`)
+      if (!r.ended) throw new UsageError(`import ${reqId} has already ended (${r.imp.status}); there is nothing to cancel`)
+      return importView(r.imp)
     },
   },
   'seed-demo': {

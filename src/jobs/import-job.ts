@@ -136,6 +136,7 @@ async function applyChunk (tx: Queryable, deps: ImportJobDeps, imp: ImportRow, d
   const snapshot = await loadSnapshot(tx, imp.companyId, rows)
   const entries = planRows(rows, errors, snapshot, { companyId: imp.companyId, nostrict: imp.options.nostrict === true, mode: imp.mode as Mode })
   const results = await applyEntries(tx, entries, {
+    logger: deps.logger.child({ reqId: imp.reqId, companyId: imp.companyId }),
     companyId: imp.companyId,
     xmppDomain: deps.xmppDomain,
     passwordHash: (lineNumber) => hashes.get(seqByLine.get(lineNumber)!) ?? null,

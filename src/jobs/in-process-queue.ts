@@ -25,7 +25,7 @@ export function createInProcessQueue (run: (job: ImportJob) => Promise<void>, op
   let closed = false
   const worker = fastq.promise(async (job: ImportJob) => {
     try {
-      for (let attempt = 1; !closed; attempt++) {
+      for (let attempt = 1; ; attempt++) {
         try {
           await run(job)
           return
@@ -37,6 +37,8 @@ export function createInProcessQueue (run: (job: ImportJob) => Promise<void>, op
           }
         }
         await new Promise((resolve) => setTimeout(resolve, opts.retryDelayMs ?? 2000))
+        // Closed meanwhile: left Pending for the next start.
+        if (closed) return
       }
     } catch (err) {
       opts.logger.error({ err, reqId: job.reqId }, 'import job could not be given up; it stays Pending and resumes at the next start')

@@ -65,3 +65,13 @@ export async function endPendingImport (
     return { ended: true, imp: (await findImport(tx, reqId))! }
   })
 }
+
+/**
+ * An admin's cancel (D16): ends a Pending import as Cancelled at once, whether or not a worker is
+ * running it. Under the import's row lock, the chunk in flight commits first and stays applied, and
+ * every later chunk finds the import Cancelled and applies nothing: chunk boundaries are the stop
+ * points, and no worker needs to be reached.
+ */
+export function cancelImport (db: Db, reqId: string, by: string): Promise<EndAttempt> {
+  return endPendingImport(db, reqId, { status: 'Cancelled', errorMsg: `cancelled by ${by}; the lines not applied before were not applied` })
+}
