@@ -110,6 +110,7 @@ export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOp
     }
   } finally {
     stop.abort(new Error('import run ended'))
+    // The read-ahead's work is no longer wanted (the run has its outcome); its failure, often the abort above, changes nothing.
     await ahead?.then((w) => w.hashes).catch(() => {})
   }
 }

@@ -54,7 +54,8 @@ export function startImportWorker (opts: ImportWorkerOptions): ImportWorker {
     try {
       const earlier = await earlierPendingImport(deps.db, companyId, reqId)
       if (earlier) {
-        await enqueueImport(producer.queue, { reqId: earlier, companyId }).catch(() => {})
+        await enqueueImport(producer.queue, { reqId: earlier, companyId })
+          .catch((err: unknown) => logger.warn({ err, reqId: earlier }, 'could not enqueue the earlier import; the sweep will'))
         return await later(job, token, BUSY_RETRY_MS)
       }
       await runImport(deps, reqId, {
@@ -97,6 +98,7 @@ export function startImportWorker (opts: ImportWorkerOptions): ImportWorker {
     }
   }
   const sweeping = sweep()
+  // sweep() logs its own failures and never rejects.
   const timer = setInterval(() => { sweep().catch(() => {}) }, opts.sweepIntervalMs ?? SWEEP_INTERVAL_MS)
   timer.unref()
 
@@ -113,7 +115,7 @@ export function startImportWorker (opts: ImportWorkerOptions): ImportWorker {
       // worker.close() has no deadline of its own; past ours the jobs are left to the stalled check.
       if (!done) {
         logger.warn({ deadlineMs }, 'imports still running at the shutdown deadline; another worker resumes them')
-        await close(true).catch(() => {})
+        await close(true).catch((err: unknown) => logger.warn({ err }, 'forced close of the import worker failed'))
       }
       await producer.close()
     },

@@ -55,6 +55,7 @@ export function createInProcessQueue (run: (job: ImportJob) => Promise<void>, op
       const previous = chains.get(job.companyId) ?? Promise.resolve()
       const next = previous.then(() => worker.push(job))
       chains.set(job.companyId, next)
+      // The job's own failures are caught and logged in the worker above; this only keeps the chain's bookkeeping from an unhandled rejection.
       next.finally(() => { if (chains.get(job.companyId) === next) chains.delete(job.companyId) }).catch(() => {})
     },
     async drained () {

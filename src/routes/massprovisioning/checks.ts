@@ -64,7 +64,12 @@ const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefin
       const asked = IdSchema.optional().safeParse(raw.companyId)
       if (!commandId.success || !asked.success) return payload
       const user = request.auth.user
-      const companyId = await app.companyScope.resolve(user, asked.data).catch(() => undefined)
+      // A companyId outside the caller's scope names no command of theirs: nothing to end. Any other
+      // failure is logged; the caller's answer stands either way.
+      const companyId = await app.companyScope.resolve(user, asked.data).catch((err: unknown) => {
+        if (!(err instanceof RainbowError)) request.log.error({ err, commandId: commandId.data }, 'could not resolve the company of a refused command')
+        return undefined
+      })
       if (companyId === undefined) return payload
       const command = { commandId: commandId.data, requesterId: user.id, requesterJid: user.jidIm }
       await storeCommandCheck(opts.db, companyId, command, 'failure', { error: JSON.parse(payload) as unknown })
