@@ -60,13 +60,13 @@ describe.each(dbKinds())('imports that fail or are cancelled on %s', (kind) => {
   const suite = useWorld(kind)
 
   /** n create lines with passwords, optionally with a commandId (a connector waiting for command_ended). */
-  async function accept (n: number, opts: { commandId?: string } = {}) {
+  async function accept (n: number, opts: { commandId?: string, companyId?: string } = {}) {
     const t = newId().slice(-10)
     const emails = Array.from({ length: n }, (_, i) => `end-${i}-${t}@example.com`)
     const passwords = emails.map((_, i) => `Pw${i}!${t}Zz`)
     const body = ['__action__;loginEmail;password;firstName', ...emails.map((e, i) => `create;${e};${passwords[i]};U${i}`)].join('\n') + '\n'
     const summary = await acceptImport(suite.tdb.db, {
-      companyId: suite.world.companyA,
+      companyId: opts.companyId ?? suite.world.companyA,
       operation: 'import',
       body: Buffer.from(body),
       label: 'endings',
@@ -154,6 +154,52 @@ describe.each(dbKinds())('imports that fail or are cancelled on %s', (kind) => {
     expect(await liveUsers(file.emails)).toEqual(file.emails.slice(0, 3).sort())
     expect((await findImport(suite.tdb.db, file.reqId))!).toMatchObject({ status: 'Failed', succeeded: 3, failed: 4 })
     expect((await results(file.reqId)).filter((r) => r.error_code === 3198)).toHaveLength(4)
+  })
+
+  it('the watchdog judges only the first Pending import of a company, whose clock starts when the one before it ended', async () => {
+    // Company B has no other import in this file: nothing else of its moves its clock.
+    const first = await accept(1, { companyId: suite.world.companyB })
+    const second = await accept(1, { companyId: suite.world.companyB })
+    // Both accepted 10 s ago and never touched by a worker.
+    await suite.tdb.db.query('UPDATE imports SET updated_at = now() - interval \'10 seconds\', start_time = start_time - interval \'10 seconds\' WHERE req_id = ANY($1::text[])', [[first.reqId, second.reqId]])
+    const watchdog = startStallWatchdog({ db: suite.tdb.db, logger: silent, stallSeconds: 5, intervalMs: 3_600_000 })
+    try {
+      const ended = await watchdog.tick()
+      expect(ended).toContain(first.reqId)
+      expect(ended).not.toContain(second.reqId)
+      // The company was busy until just now: the second import's clock has only started.
+      expect(await watchdog.tick()).not.toContain(second.reqId)
+    } finally {
+      await watchdog.stop()
+    }
+    expect((await findImport(suite.tdb.db, first.reqId))!.status).toBe('Failed')
+    expect((await findImport(suite.tdb.db, second.reqId))!.status).toBe('Pending')
+    await cancelImport(suite.tdb.db, second.reqId, 'a test')
+  })
+
+  it.skipIf(kind !== 'postgres')('the watchdog skips an import whose chunk is being committed, without waiting for it', async () => {
+    const file = await accept(1, { companyId: suite.world.companyC })
+    await suite.tdb.db.query('UPDATE imports SET updated_at = now() - interval \'10 seconds\' WHERE req_id = $1', [file.reqId])
+    const watchdog = startStallWatchdog({ db: suite.tdb.db, logger: silent, stallSeconds: 5, intervalMs: 3_600_000 })
+    let release!: () => void
+    const held = new Promise<void>((resolve) => { release = resolve })
+    let locked!: () => void
+    const isLocked = new Promise<void>((resolve) => { locked = resolve })
+    // A worker's chunk transaction holding the import's row.
+    const chunk = suite.tdb.db.transaction(async (tx) => {
+      await tx.query('SELECT req_id FROM imports WHERE req_id = $1 FOR UPDATE', [file.reqId])
+      locked()
+      await held
+    })
+    try {
+      await isLocked
+      expect(await watchdog.tick()).not.toContain(file.reqId)
+    } finally {
+      release()
+      await chunk
+    }
+    expect(await watchdog.tick()).toContain(file.reqId)
+    await watchdog.stop()
   })
 
   it('a cancel while the job runs: the chunks committed stay applied and reported, the rest is 3197, Cancelled, and the job stops', async () => {
