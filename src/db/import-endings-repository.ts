@@ -41,9 +41,14 @@ export async function listStalledImports (q: Queryable, stallSeconds: number, li
   return rows.map((r) => r.reqId)
 }
 
-/** True when the import is Pending and its progress clock is older than `stallSeconds` (under its row lock). */
-export async function isStalled (q: Queryable, reqId: string, stallSeconds: number): Promise<boolean> {
-  const rows = await q.query<{ stalled: boolean }>(
-    'SELECT status = \'Pending\' AND updated_at < now() - make_interval(secs => $2) AS stalled FROM imports WHERE req_id = $1', [reqId, stallSeconds])
-  return rows[0]?.stalled === true
+/**
+ * Locks the import's row if it is Pending and its progress clock is older than `stallSeconds`. A row
+ * locked by someone else is skipped, not waited for: a chunk's transaction holds it, so a worker is
+ * at work on it right now.
+ */
+export async function lockIfStalled (q: Queryable, reqId: string, stallSeconds: number): Promise<boolean> {
+  const rows = await q.query<{ reqId: string }>(
+    `SELECT req_id AS "reqId" FROM imports WHERE req_id = $1 AND status = 'Pending' AND updated_at < now() - make_interval(secs => $2)
+       FOR UPDATE SKIP LOCKED`, [reqId, stallSeconds])
+  return rows.length > 0
 }

@@ -29,9 +29,13 @@ export function startStallWatchdog (opts: { db: Db, logger: Logger, stallSeconds
     }
     return ended
   }
-  let running: Promise<unknown> = Promise.resolve()
+  let running: Promise<unknown> | undefined
   const timer = setInterval(() => {
-    running = tick().catch((err: unknown) => logger.warn({ err }, 'stall watchdog pass failed; next pass in a moment'))
+    // One pass at a time: a slow database must not pile passes up.
+    if (running) return
+    running = tick()
+      .catch((err: unknown) => logger.warn({ err }, 'stall watchdog pass failed; next pass in a moment'))
+      .finally(() => { running = undefined })
   }, opts.intervalMs ?? Math.min(30_000, Math.max(100, stallSeconds * 250)))
   timer.unref()
   return {

@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../db/db.js'
 import { upsertCommandReport } from '../db/commands-repository.js'
-import { isStalled, markUnappliedLines } from '../db/import-endings-repository.js'
+import { lockIfStalled, markUnappliedLines } from '../db/import-endings-repository.js'
 import { findImport, finishImport, lockImport, type EndedStatus, type ImportRow } from '../db/imports-repository.js'
 import { enqueueCommandEnded } from '../db/outbox-repository.js'
 import { PlanCodes } from './codes.js'
@@ -58,9 +58,9 @@ export async function endPendingImport (
   db: Db, reqId: string, ending: Exclude<ImportEnding, { status: 'Terminated' }>, opts: { unlessProgressWithin?: number } = {}
 ): Promise<EndAttempt> {
   return db.transaction(async (tx) => {
+    if (opts.unlessProgressWithin !== undefined && !await lockIfStalled(tx, reqId, opts.unlessProgressWithin)) return { ended: false, imp: await findImport(tx, reqId) }
     const imp = await lockImport(tx, reqId)
     if (imp?.status !== 'Pending') return { ended: false, imp }
-    if (opts.unlessProgressWithin !== undefined && !await isStalled(tx, reqId, opts.unlessProgressWithin)) return { ended: false, imp }
     await endImport(tx, imp, ending)
     return { ended: true, imp: (await findImport(tx, reqId))! }
   })
