@@ -44,6 +44,19 @@ export function isUniqueViolation (err: unknown): boolean {
   return (err as { code?: string }).code === '23505'
 }
 
+/**
+ * What of a failure may go to the log: message, SQLSTATE and stack, without the driver's `detail`
+ * and `where`, which can quote the failing row (a password hash among its values).
+ */
+export function loggableError (err: unknown): { message: string, code?: string, stack?: string } {
+  const e = err as { message?: unknown, code?: unknown, stack?: unknown }
+  return {
+    message: typeof e?.message === 'string' ? e.message : String(err),
+    ...(typeof e?.code === 'string' ? { code: e.code } : {}),
+    ...(typeof e?.stack === 'string' ? { stack: e.stack } : {}),
+  }
+}
+
 /** Socket-level failures of the driver, which carry no SQLSTATE. */
 const CONNECTION_ERRNOS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTCONN'])
 

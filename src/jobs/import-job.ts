@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { CsvRow, LineError, Mode } from '../csv/types.js'
-import type { Db, Queryable } from '../db/db.js'
+import { loggableError, type Db, type Queryable } from '../db/db.js'
 import { touchImport } from '../db/import-endings-repository.js'
 import {
   appliedSeqs, findImport, lockImport, nextUnappliedLines, recordLineOutcomes, type ImportRow, type StoredLine,
@@ -153,7 +153,7 @@ async function applyChunk (tx: Queryable, deps: ImportJobDeps, imp: ImportRow, d
  * database message.
  */
 export async function giveUpImport (deps: Pick<ImportJobDeps, 'db' | 'logger'>, reqId: string, attempts: number, err: unknown): Promise<void> {
-  deps.logger.error({ err, reqId, attempts }, 'import failed on every attempt; it ends Failed')
+  deps.logger.error({ err: loggableError(err), reqId, attempts }, 'import failed on every attempt; it ends Failed')
   const errorMsg = `the import failed ${attempts} time${attempts === 1 ? '' : 's'} in a row and was stopped; the lines it had not applied are marked ${PlanCodes.notApplied}`
   await endPendingImport(deps.db, reqId, { status: 'Failed', errorMsg })
 }

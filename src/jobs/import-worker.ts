@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq'
 import type { Logger } from 'pino'
 import { companyLockHeld, type CompanyLocks } from '../db/company-locks.js'
+import { loggableError } from '../db/db.js'
 import { earlierPendingImport, findImport, listPendingImportIds } from '../db/imports-repository.js'
 import { enqueueImport, ImportJobSchema, openBullQueue, openBullWorker, type BullBackend } from './bullmq-queue.js'
 import { giveUpImport, runImport, type ImportJobDeps } from './import-job.js'
@@ -86,7 +87,7 @@ export function startImportWorker (opts: ImportWorkerOptions): ImportWorker {
   })
   worker.on('failed', (job, err) => {
     const j = job as Job<ImportJob> | undefined
-    logger.error({ err, reqId: j?.data?.reqId, attempt: j?.attemptsMade, attempts: j?.opts.attempts }, 'import job attempt failed; retried until its attempts are used up, then the import ends Failed')
+    logger.error({ err: loggableError(err), reqId: j?.data?.reqId, attempt: j?.attemptsMade, attempts: j?.opts.attempts }, 'import job attempt failed; retried until its attempts are used up, then the import ends Failed')
   })
 
   async function sweep (): Promise<void> {

@@ -1,5 +1,6 @@
 import fastq from 'fastq'
 import type { Logger } from 'pino'
+import { loggableError } from '../db/db.js'
 import type { ImportJob, ImportQueue } from './queue.js'
 
 export interface InProcessQueueOptions {
@@ -30,7 +31,7 @@ export function createInProcessQueue (run: (job: ImportJob) => Promise<void>, op
           await run(job)
           return
         } catch (err) {
-          opts.logger.error({ err, reqId: job.reqId, attempt, attempts }, 'import job attempt failed')
+          opts.logger.error({ err: loggableError(err), reqId: job.reqId, attempt, attempts }, 'import job attempt failed')
           if (attempt >= attempts) {
             await opts.onGiveUp?.(job, attempt, err)
             return
