@@ -234,6 +234,29 @@ describe.each(dbKinds())('imports that fail or are cancelled on %s', (kind) => {
     expect(again).toMatchObject({ ended: false, imp: { status: 'Cancelled', succeeded: 6 } })
   })
 
+  it.skipIf(kind !== 'postgres')('a cancel arriving inside a chunk waits for its commit: that chunk is applied whole, nothing after it', async () => {
+    const file = await accept(8)
+    let cancel: Promise<Awaited<ReturnType<typeof cancelImport>>> | undefined
+    let settledInside = false
+    const db = aroundTx(suite.tdb.db, async (_tx, sql) => {
+      // The second chunk is about to record its results: the admin cancels now, from another connection.
+      if (!cancel && sql.startsWith('WITH added AS') && (await findImport(suite.tdb.db, file.reqId))!.processed === 3) {
+        cancel = (async () => {
+          const r = await cancelImport(suite.tdb.db, file.reqId, 'a test')
+          settledInside = true
+          return r
+        })()
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        expect(settledInside).toBe(false)
+      }
+    })
+    await runImport({ db, logger: silent, xmppDomain: 'localhost', chunkSize: CHUNK }, file.reqId)
+    expect((await cancel)?.ended).toBe(true)
+    expect((await findImport(suite.tdb.db, file.reqId))!).toMatchObject({ status: 'Cancelled', succeeded: 6, failed: 2 })
+    expect((await results(file.reqId)).map((r) => r.error_code)).toEqual([null, null, null, null, null, null, 3197, 3197])
+    expect(await liveUsers(file.emails)).toEqual(file.emails.slice(0, 6).sort())
+  })
+
   it('a transient database error (40001) fails the chunk and the retry applies the line; it is never a failed line', async () => {
     const file = await accept(2)
     let refusals = 0
