@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { Db } from '../db/db.js'
 import { listStalledImports } from '../db/import-endings-repository.js'
+import { PlanCodes } from '../provisioning/codes.js'
 import { endPendingImport } from '../provisioning/import-end.js'
 
 export interface StallWatchdog {
@@ -18,7 +19,7 @@ export interface StallWatchdog {
  */
 export function startStallWatchdog (opts: { db: Db, logger: Logger, stallSeconds: number, intervalMs?: number }): StallWatchdog {
   const { db, logger, stallSeconds } = opts
-  const errorMsg = `no worker made progress on this import for ${stallSeconds} s (IMPORT_STALL_S); it was stopped and the lines it had not applied were not applied`
+  const errorMsg = `no worker made progress on this import for ${stallSeconds} s (IMPORT_STALL_S); it was stopped, and the lines it had not applied are marked ${PlanCodes.notApplied}`
   async function tick (): Promise<string[]> {
     const ended: string[] = []
     for (const reqId of await listStalledImports(db, stallSeconds)) {

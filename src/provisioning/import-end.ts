@@ -73,5 +73,5 @@ export async function endPendingImport (
  * points, and no worker needs to be reached.
  */
 export function cancelImport (db: Db, reqId: string, by: string): Promise<EndAttempt> {
-  return endPendingImport(db, reqId, { status: 'Cancelled', errorMsg: `cancelled by ${by}; the lines not applied before were not applied` })
+  return endPendingImport(db, reqId, { status: 'Cancelled', errorMsg: `cancelled by ${by}; the lines not applied by then are marked ${PlanCodes.cancelled}` })
 }
