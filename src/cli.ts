@@ -17,6 +17,8 @@ import { createLogger } from './logger.js'
 import { readPassword, SecretInputError } from './cli-secret.js'
 import { rekeySecrets, SecretsKeyError } from './services/secrets-key.js'
 import { seedDemo } from './services/demo-seed.js'
+import { cancelImport } from './provisioning/import-end.js'
+import { importView } from './provisioning/reports.js'
 import type { Runtime } from './bootstrap.js'
 import type { Config } from './config.js'
 
@@ -32,6 +34,7 @@ const USAGE = `usage: massprov <command> [options]   (database chosen by the env
   load-pbx       --company ID --pbx PBXID --file F.csv     (lines shortNumber;internalNumber;number)
   list-users     --company ID [--limit N] [--offset N]
   rekey-secrets  [--from previous|jwt-secret]                (re-encrypt application secrets under SECRETS_KEY)
+  cancel-import  --req-id ID                               (ends a Pending import as Cancelled; applied lines stay)
   seed-demo`
 
 type Command = (rt: Runtime, args: Record<string, string | undefined>, config: Config, password?: string) => Promise<unknown>
@@ -128,6 +131,17 @@ const COMMANDS: Record<string, { options: string[], required?: string[], secret?
       if (from === 'previous' && !c.SECRETS_KEY_PREVIOUS) throw new UsageError('set SECRETS_KEY_PREVIOUS to the key the secrets are encrypted under (or use --from jwt-secret)')
       const source = deriveSecretsKey(from === 'previous' ? c.SECRETS_KEY_PREVIOUS! : rt.jwtSecret)
       return rekeySecrets(rt.db, source, deriveSecretsKey(rt.secretsKey))
+    },
+  },
+  'cancel-import': {
+    options: ['req-id'],
+    required: ['req-id'],
+    run: async (rt, a) => {
+      const reqId = need(a, 'req-id').trim().toLowerCase()
+      const r = await cancelImport(rt.db, reqId, 'the operator (massprov cancel-import)')
+      if (!r.imp) throw new UsageError(`no import with reqId ${reqId}`)
+      if (!r.ended) throw new UsageError(`import ${reqId} has already ended (${r.imp.status}); there is nothing to cancel`)
+      return importView(r.imp)
     },
   },
   'seed-demo': {

@@ -24,6 +24,8 @@ const EnvSchema = z.object({
     .describe('The SECRETS_KEY before a rotation: secrets it encrypted still open until `massprov rekey-secrets` re-encrypts them'),
   REQUIRE_APP_AUTH: bool.default(false).describe('Require an application credential (x-rainbow-app-auth or APIKey)'),
   IMPORT_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000).describe('Lines applied per transaction'),
+  IMPORT_STALL_S: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(600)
+    .describe('Seconds without progress by any worker after which a Pending import ends Failed (stall watchdog); keep it above the longest time an import may wait for a free worker slot'),
   IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe('Imports of different companies applied at once by one process'),
   HASH_THREADS: z.coerce.number().int().min(1).max(64).default(() => Math.max(1, availableParallelism() - 1))
     .describe('Threads hashing imported passwords (argon2id); default: one less than the cores, so HTTP keeps one'),

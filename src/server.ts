@@ -73,6 +73,7 @@ function readDemoCredentials (dataDir: string | null): DemoCredentials | undefin
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials
   } catch {
+    // A damaged credentials file only costs the start-up hint; the demo accounts themselves are in the database.
     return undefined
   }
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Db } from '../src/db/db.js'
 import { openPglite } from '../src/db/pglite.js'
+import { acceptImport } from '../src/provisioning/intake.js'
 import { buildTestApp } from './helpers/app.js'
 import { dbKinds, openTestDb, type TestDb } from './helpers/databases.js'
 
@@ -207,6 +208,31 @@ describe.concurrent.each(dbKinds())('massprov CLI on %s', (kind) => {
       expect(r.stdout).not.toMatch(/password/i)
       expect(r.stdout).not.toContain('$argon2')
     })
+
+    it('cancel-import ends a Pending import as Cancelled; a finished or unknown one is refused with a message', async () => {
+      // The embedded leg stores the import in-process between two CLI runs (one process per directory).
+      const pglite = kind === 'pglite' ? await openPglite(join(dataDir, 'pgdata')) : undefined
+      let reqId: string
+      try {
+        reqId = (await acceptImport(pglite ?? tdb!.db, {
+          companyId: plainCompany,
+          operation: 'import',
+          body: Buffer.from('__action__;loginEmail;password\ncreate;cancel-me@cli.example.com;Cl1-user!pass\n'),
+          label: null,
+          noemails: true,
+          nostrict: false,
+          requester: { id: admins.company_admin!.userId, displayName: 'CLI admin', jid: `${admins.company_admin!.userId}@localhost` },
+        })).reqId
+      } finally {
+        await pglite?.close()
+      }
+      const r = await run('cancel-import', '--req-id', reqId)
+      const res = ok(r)
+      expect(res).toMatchObject({ reqId, status: 'Cancelled', errorMsg: expect.stringMatching(/cancelled by the operator/), counters: { succeeded: 0, failed: 1, warnings: 0, total: 1 } })
+      expect(r.stdout).not.toContain('Cl1-user!pass')
+      refused(await run('cancel-import', '--req-id', reqId), new RegExp(`import ${reqId} has already ended \\(Cancelled\\); there is nothing to cancel`))
+      refused(await run('cancel-import', '--req-id', 'f'.repeat(64)), /no import with reqId f{64}/)
+    }, 60_000)
 
     it('what the CLI wrote works for the server: admin login with the app credentials, numbers loaded once', async () => {
       // The embedded leg opens the CLI's data directory in-process, after the last CLI run (one process per directory).

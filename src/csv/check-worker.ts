@@ -22,7 +22,7 @@ const NICE = 5
 // On Linux, nice is per thread and this thread's id is in /proc/thread-self; elsewhere it stays as is.
 try {
   setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), NICE)
-} catch {}
+} catch {} // no /proc/thread-self (not Linux) or no right to renice: the thread keeps the normal priority
 
 const checkers = new Map<number, BatchChecker>()
 const port = parentPort

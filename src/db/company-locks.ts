@@ -55,6 +55,7 @@ export function createCompanyLocks (url: string, logger: Logger): CompanyLocks {
           release: async () => { await client.end().catch(() => {}) },
         }
       } catch (err) {
+        // The connect or lock error is rethrown; ending a session that never opened may fail too.
         await client.end().catch(() => {})
         throw err
       }

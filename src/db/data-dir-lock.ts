@@ -34,6 +34,7 @@ export function lockDataDir (dir: string): () => void {
   throw new DataDirLockedError(`Could not lock the data directory ${dir}`)
 }
 
+/** The lock file's pid, or '' when it vanished or cannot be read: then it is taken as stale. */
 function readSafe (file: string): string {
   try { return readFileSync(file, 'utf8') } catch { return '' }
 }

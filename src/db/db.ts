@@ -43,3 +43,32 @@ export class DbError extends Error {
 export function isUniqueViolation (err: unknown): boolean {
   return (err as { code?: string }).code === '23505'
 }
+
+/**
+ * What of a failure may go to the log: message, SQLSTATE and stack, without the driver's `detail`
+ * and `where`, which can quote the failing row (a password hash among its values).
+ */
+export function loggableError (err: unknown): { message: string, code?: string, stack?: string } {
+  const e = err as { message?: unknown, code?: unknown, stack?: unknown }
+  return {
+    message: typeof e?.message === 'string' ? e.message : String(err),
+    ...(typeof e?.code === 'string' ? { code: e.code } : {}),
+    ...(typeof e?.stack === 'string' ? { stack: e.stack } : {}),
+  }
+}
+
+/** Socket-level failures of the driver, which carry no SQLSTATE. */
+const CONNECTION_ERRNOS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTCONN'])
+
+/**
+ * A failure that says nothing about the statement and may pass if it runs again: connection lost
+ * (08xxx, or a socket error), serialization failure (40001), deadlock (40P01), the server shutting
+ * down or cancelling (57P0x).
+ */
+export function isTransientDbError (err: unknown): boolean {
+  const e = err as { code?: unknown, message?: unknown, cause?: unknown }
+  const code = typeof e?.code === 'string' ? e.code : undefined
+  if (code) return code.startsWith('08') || code === '40001' || code === '40P01' || /^57P0\d$/.test(code) || CONNECTION_ERRNOS.has(code)
+  if (typeof e?.message === 'string' && /Connection terminated|connection (?:is )?closed|Client has encountered a connection error/i.test(e.message)) return true
+  return e?.cause !== undefined && e.cause !== err && isTransientDbError(e.cause)
+}

@@ -1,7 +1,8 @@
 import { manyRows, type Queryable } from './db.js'
 import { storableJson, storableText } from './storable.js'
 
-export type ImportStatus = 'Pending' | 'Terminated' | 'Failed'
+export type ImportStatus = 'Pending' | 'Terminated' | 'Failed' | 'Cancelled'
+export type EndedStatus = Exclude<ImportStatus, 'Pending'>
 
 export interface ImportRow {
   reqId: string
@@ -149,7 +150,8 @@ export async function recordLineOutcomes (q: Queryable, reqId: string, outcomes:
   }
 }
 
-export async function finishImport (q: Queryable, reqId: string, status: 'Terminated' | 'Failed', errorMsg: string | null): Promise<void> {
+/** Only a Pending import ends, once: callers hold its row lock (lockImport) and saw it Pending. */
+export async function finishImport (q: Queryable, reqId: string, status: EndedStatus, errorMsg: string | null): Promise<void> {
   await q.query('UPDATE imports SET status = $2, error_msg = $3, end_time = now(), updated_at = now() WHERE req_id = $1 AND status = \'Pending\'', [reqId, status, errorMsg])
 }
 

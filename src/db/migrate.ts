@@ -39,6 +39,7 @@ export async function migrate (db: Db, migrations?: Migration[]): Promise<string
         await session.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name])
         await session.exec('COMMIT')
       } catch (err) {
+        // The migration's own error is rethrown; a ROLLBACK failing too adds nothing.
         await session.exec('ROLLBACK').catch(() => {})
         throw new Error(`Migration ${m.name} failed: ${(err as Error).message}`, { cause: err })
       }

@@ -70,6 +70,7 @@ export function openPostgres (url: string, opts: { poolSize: number, logger: Log
         await client.query('COMMIT')
         return result
       } catch (err) {
+        // The original error is what matters; a ROLLBACK on a broken connection fails too.
         await client.query('ROLLBACK').catch(() => {})
         throw err
       }
@@ -80,6 +81,7 @@ export function openPostgres (url: string, opts: { poolSize: number, logger: Log
       try {
         return await fn(wrap(client))
       } finally {
+        // A session-level lock also ends with its session, which a failed unlock means is broken.
         await client.query('SELECT pg_advisory_unlock($1::bigint)', [k]).catch(() => {})
       }
     }),

@@ -46,6 +46,7 @@ export function openBullQueue (backend: BullBackend, prefix: string, logger: Log
   let redis: Redis | undefined
   if (backend.kind === 'bullmq-redis') {
     redis = new Redis(backend.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 })
+    // Connection errors reach the Queue's 'error' listener below, which logs them; this one only keeps ioredis from throwing.
     redis.on('error', () => {})
     queue = new Queue(IMPORT_QUEUE, { connection: redis, prefix }) as unknown as BullQueue
   } else {
@@ -59,6 +60,7 @@ export function openBullQueue (backend: BullBackend, prefix: string, logger: Log
   return {
     queue,
     close: async () => {
+      // Closing a queue whose connection is gone fails; nothing is left to release but the socket below.
       await queue.close().catch(() => {})
       redis?.disconnect()
     },
@@ -96,6 +98,7 @@ export function openBullWorker (backend: BullBackend, prefix: string, processor:
   const opts = { prefix, concurrency, ...STALL_SETTINGS }
   if (backend.kind === 'bullmq-redis') {
     const redis = new Redis(backend.url, { maxRetriesPerRequest: null })
+    // The Worker's own 'error' listener (import-worker.ts) logs connection errors; this one only keeps ioredis from throwing.
     redis.on('error', () => {})
     const worker = new Worker<ImportJob>(IMPORT_QUEUE, processor, { ...opts, connection: redis }) as unknown as BullWorker
     return { worker, close: async (force) => { await worker.close(force); redis.disconnect() } }

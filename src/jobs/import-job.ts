@@ -1,12 +1,13 @@
 import type { Logger } from 'pino'
 import type { CsvRow, LineError, Mode } from '../csv/types.js'
-import type { Db, Queryable } from '../db/db.js'
-import { upsertCommandReport } from '../db/commands-repository.js'
+import { loggableError, type Db, type Queryable } from '../db/db.js'
+import { touchImport } from '../db/import-endings-repository.js'
 import {
-  appliedSeqs, findImport, finishImport, lockImport, nextUnappliedLines, recordLineOutcomes, type ImportRow, type StoredLine,
+  appliedSeqs, findImport, lockImport, nextUnappliedLines, recordLineOutcomes, type ImportRow, type StoredLine,
 } from '../db/imports-repository.js'
-import { enqueueCommandEnded } from '../db/outbox-repository.js'
 import { applyEntries, BatchRefused } from '../provisioning/apply.js'
+import { PlanCodes } from '../provisioning/codes.js'
+import { endImport, endPendingImport } from '../provisioning/import-end.js'
 import { planRows } from '../provisioning/plan.js'
 import { createCompanyScope } from '../services/company-scope.js'
 import { loadSnapshot } from '../provisioning/snapshot.js'
@@ -65,6 +66,7 @@ export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOp
     const found = await findImport(deps.db, reqId)
     if (found?.status !== 'Pending') return
     lastSeq = found.total - 1
+    await touchImport(deps.db, reqId)
     const log = deps.logger.child({ reqId, companyId: found.companyId })
     const started = performance.now()
     log.info({ processed: found.processed, total: found.total }, 'applying import')
@@ -83,6 +85,7 @@ export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOp
       if (deps.db.kind === 'pglite') await ahead
       const window = (optimistic: boolean) => deps.db.transaction(async (tx) => {
         await opts.guard?.(tx)
+        // Cancelled, or Failed by the watchdog while this worker was away: this chunk applies nothing.
         const imp = await lockImport(tx, reqId)
         if (imp?.status !== 'Pending') return 'ended' as const
         // Another worker may have applied some of these lines meanwhile: apply only what is still due.
@@ -91,7 +94,7 @@ export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOp
         if (due.length > 0) await applyChunk(tx, deps, imp, due, hashes, optimistic)
         const processed = imp.processed + due.length
         if (processed >= imp.total || (cur.lines.length === 0 && cur.fromStart)) {
-          await finish(tx, imp, processed)
+          await endImport(tx, imp, { status: 'Terminated' })
           return 'terminated' as const
         }
         return 'more' as const
@@ -102,11 +105,13 @@ export async function runImport (deps: ImportJobDeps, reqId: string, opts: RunOp
         if (err instanceof BatchRefused) return window(false)
         throw err
       })
+      if (state === 'ended') log.info('import ended by someone else (cancelled or failed); this worker stops')
       if (state === 'terminated') log.info({ ms: Math.round(performance.now() - started), total: found.total }, 'import terminated')
       if (state !== 'more' || !ahead) return
     }
   } finally {
     stop.abort(new Error('import run ended'))
+    // The read-ahead's work is no longer wanted (the run has its outcome); its failure, often the abort above, changes nothing.
     await ahead?.then((w) => w.hashes).catch(() => {})
   }
 }
@@ -134,6 +139,7 @@ async function applyChunk (tx: Queryable, deps: ImportJobDeps, imp: ImportRow, d
   const caller = await createCompanyScope(tx).requesterNow(imp.requesterId, imp.companyId)
   const entries = planRows(rows, errors, snapshot, { companyId: imp.companyId, nostrict: imp.options.nostrict === true, mode: imp.mode as Mode, caller })
   const results = await applyEntries(tx, entries, {
+    logger: deps.logger.child({ reqId: imp.reqId, companyId: imp.companyId }),
     companyId: imp.companyId,
     xmppDomain: deps.xmppDomain,
     passwordHash: (lineNumber) => hashes.get(seqByLine.get(lineNumber)!) ?? null,
@@ -143,19 +149,13 @@ async function applyChunk (tx: Queryable, deps: ImportJobDeps, imp: ImportRow, d
   await recordLineOutcomes(tx, imp.reqId, results.map((r) => ({ ...r, seq: seqByLine.get(r.lineNumber)! })), withPassword)
 }
 
-async function finish (tx: Queryable, imp: ImportRow, processed: number): Promise<void> {
-  await finishImport(tx, imp.reqId, 'Terminated', null)
-  if (!imp.commandId) return
-  const done = await findImport(tx, imp.reqId)
-  await upsertCommandReport(tx, {
-    companyId: imp.companyId,
-    kind: 'import',
-    commandId: imp.commandId,
-    status: (done?.failed ?? 0) > 0 ? 'failure' : 'success',
-    report: { reqId: imp.reqId, processed, counters: { succeeded: done?.succeeded ?? 0, failed: done?.failed ?? 0, warnings: done?.warnings ?? 0, total: imp.total } },
-    reqId: imp.reqId,
-    requesterId: imp.requesterId,
-  })
-  const jid = typeof imp.options.requesterJid === 'string' ? imp.options.requesterJid : null
-  if (jid) await enqueueCommandEnded(tx, jid, { commandId: imp.commandId, companyId: imp.companyId, kind: 'import' })
+/**
+ * The job failed `attempts` times in a row (retries used up): the import ends Failed, keeping what
+ * it applied. The cause goes to the log only; errorMsg is shown to API callers and never echoes a
+ * database message.
+ */
+export async function giveUpImport (deps: Pick<ImportJobDeps, 'db' | 'logger'>, reqId: string, attempts: number, err: unknown): Promise<void> {
+  deps.logger.error({ err: loggableError(err), reqId, attempts }, 'import failed on every attempt; it ends Failed')
+  const errorMsg = `the import failed ${attempts} time${attempts === 1 ? '' : 's'} in a row and was stopped; the lines it had not applied are marked ${PlanCodes.notApplied}`
+  await endPendingImport(deps.db, reqId, { status: 'Failed', errorMsg })
 }

@@ -1,9 +1,10 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq'
 import type { Logger } from 'pino'
 import { companyLockHeld, type CompanyLocks } from '../db/company-locks.js'
+import { loggableError } from '../db/db.js'
 import { earlierPendingImport, findImport, listPendingImportIds } from '../db/imports-repository.js'
 import { enqueueImport, ImportJobSchema, openBullQueue, openBullWorker, type BullBackend } from './bullmq-queue.js'
-import { runImport, type ImportJobDeps } from './import-job.js'
+import { giveUpImport, runImport, type ImportJobDeps } from './import-job.js'
 import type { ImportJob } from './queue.js'
 
 /** How long a job waits when its company is busy with another import. */
@@ -54,7 +55,8 @@ export function startImportWorker (opts: ImportWorkerOptions): ImportWorker {
     try {
       const earlier = await earlierPendingImport(deps.db, companyId, reqId)
       if (earlier) {
-        await enqueueImport(producer.queue, { reqId: earlier, companyId }).catch(() => {})
+        await enqueueImport(producer.queue, { reqId: earlier, companyId })
+          .catch((err: unknown) => logger.warn({ err, reqId: earlier }, 'could not enqueue the earlier import; the sweep will'))
         return await later(job, token, BUSY_RETRY_MS)
       }
       await runImport(deps, reqId, {
@@ -66,6 +68,11 @@ export function startImportWorker (opts: ImportWorkerOptions): ImportWorker {
     } catch (err) {
       // Stopped at a chunk boundary by the shutdown: straight back to the queue for another worker.
       if (shutdown.signal.aborted && !(err instanceof DelayedError)) return await later(job, token, 0)
+      // attemptsMade counts the failed attempts before this one (a delay spends none).
+      if (!(err instanceof DelayedError) && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        await giveUpImport(deps, reqId, job.attemptsMade + 1, err)
+          .catch((endErr: unknown) => logger.error({ err: endErr, reqId }, 'could not end the import as Failed; it stays Pending and the sweep queues it again'))
+      }
       throw err
     } finally {
       await lease.release()
@@ -79,7 +86,8 @@ export function startImportWorker (opts: ImportWorkerOptions): ImportWorker {
     warned = true
   })
   worker.on('failed', (job, err) => {
-    logger.error({ err, reqId: (job as Job<ImportJob> | undefined)?.data?.reqId }, 'import job failed; the import stays Pending and is retried')
+    const j = job as Job<ImportJob> | undefined
+    logger.error({ err: loggableError(err), reqId: j?.data?.reqId, attempt: j?.attemptsMade, attempts: j?.opts.attempts }, 'import job attempt failed; retried until its attempts are used up, then the import ends Failed')
   })
 
   async function sweep (): Promise<void> {
@@ -91,6 +99,7 @@ export function startImportWorker (opts: ImportWorkerOptions): ImportWorker {
     }
   }
   const sweeping = sweep()
+  // sweep() logs its own failures and never rejects.
   const timer = setInterval(() => { sweep().catch(() => {}) }, opts.sweepIntervalMs ?? SWEEP_INTERVAL_MS)
   timer.unref()
 
@@ -107,7 +116,7 @@ export function startImportWorker (opts: ImportWorkerOptions): ImportWorker {
       // worker.close() has no deadline of its own; past ours the jobs are left to the stalled check.
       if (!done) {
         logger.warn({ deadlineMs }, 'imports still running at the shutdown deadline; another worker resumes them')
-        await close(true).catch(() => {})
+        await close(true).catch((err: unknown) => logger.warn({ err }, 'forced close of the import worker failed'))
       }
       await producer.close()
     },

@@ -82,6 +82,7 @@ export function startOutboxRelay (deps: OutboxRelayDeps): OutboxRelay {
       return 0
     } catch (err) {
       const delay = Math.min(o.connectBackoff.maxMs, o.connectBackoff.baseMs * 2 ** failures)
+      // Only a figure for the log line below; the database's own trouble is reported where it is used.
       const owed = await countOwed(db).catch(() => undefined)
       const message = (err as Error).message
       status = { state: 'retrying', lastError: message, retryAt: new Date(Date.now() + delay) }

@@ -68,6 +68,7 @@ export async function connectXmpp (settings: XmppSettings, logger: Logger, timeo
   try {
     await within(timeoutMs, `XMPP login to ${settings.service}`, xmpp.start())
   } catch (err) {
+    // The login's failure is what is reported below; a stop of a half-open client failing adds nothing.
     await xmpp.stop().catch(() => {})
     const cause = lastError && authFailure(lastError) ? lastError : err
     if (authFailure(cause)) {
@@ -92,6 +93,7 @@ export async function connectXmpp (settings: XmppSettings, logger: Logger, timeo
     },
     async close () {
       online = false
+      // Closing: a server already gone or slow to answer leaves nothing to release.
       await within(timeoutMs, 'XMPP close', xmpp.stop()).catch(() => {})
     },
   }

@@ -9,6 +9,7 @@ export function writeOrCheck (target: URL, fresh: string, regenerate: string): v
     return
   }
   let committed = ''
+  // No committed file yet: it is reported as stale just below.
   try { committed = readFileSync(target, 'utf8') } catch {}
   if (committed !== fresh) {
     process.stderr.write(`${name} is stale: run \`${regenerate}\` and commit the result\n`)

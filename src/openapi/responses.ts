@@ -85,6 +85,7 @@ export function errorResponses (method: string, url: string): Record<string, unk
   if (csv && !url.endsWith('/check')) add(409, 'The same file was already imported for this company (names its reqId, D2)')
   if (method === 'DELETE') add(409, 'The import is still Pending')
   if (method !== 'GET') add(408, 'The request did not arrive in time (HEADERS_TIMEOUT, BODY_TIMEOUT, REQUEST_TIMEOUT); the connection is then closed', [408000])
+  if (url.endsWith('/cancel')) add(409, 'The import has already ended (Terminated, Failed or Cancelled): nothing to cancel')
   add(429, 'Rate limit or concurrency cap reached (Retry-After says when to come back)')
   add(500, 'Unexpected failure; the message carries the request id')
   if (method !== 'GET') add(503, 'The database or the queue is unavailable: nothing was accepted')

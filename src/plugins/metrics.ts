@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Db } from '../db/db.js'
 import { readOperationalCounts, type OperationalCounts } from '../db/metrics-repository.js'
 
-const IMPORT_STATUSES = ['Pending', 'Terminated', 'Failed'] as const
+const IMPORT_STATUSES = ['Pending', 'Terminated', 'Failed', 'Cancelled'] as const
 
 /**
  * Prometheus metrics at /metrics, for operators only (METRICS_TOKEN or a superadmin's token). Import

@@ -1,4 +1,6 @@
+import type { Logger } from 'pino'
 import type { Queryable } from '../db/db.js'
+import { isTransientDbError, isUniqueViolation } from '../db/db.js'
 import {
   attachNumbers, detachNumbers, insertProvisionedUsers, softDeleteUsers, updateProvisionedUsers, type NewProvisionedUser, type ProvisionedUserUpdate,
 } from '../db/users-write-repository.js'
@@ -24,6 +26,8 @@ export interface ApplyContext {
    * when nothing goes wrong, which is nearly always.
    */
   optimistic?: boolean
+  /** Where refused lines are logged (with the import's reqId bound); silent when absent (tests). */
+  logger?: Pick<Logger, 'warn'>
 }
 
 /** A batch failed under `optimistic`: the transaction must be rolled back. */
@@ -83,6 +87,7 @@ async function applyBatch (tx: Queryable, batch: readonly PlanEntry[], ctx: Appl
     try {
       short = await applyTogether(tx, batch, ctx)
     } catch (err) {
+      if (isTransientDbError(err)) throw err
       throw new BatchRefused('a batch of lines was refused', { cause: err })
     }
     if (short) throw new BatchRefused('a batch of lines changed fewer rows than planned')
@@ -93,8 +98,10 @@ async function applyBatch (tx: Queryable, batch: readonly PlanEntry[], ctx: Appl
     let applied = false
     try {
       applied = await applyTogether(tx, batch, ctx) === null
-    } catch {
-      // Any refusal sends the batch down the per-line path, which names the line.
+    } catch (err) {
+      // A refusal sends the batch down the per-line path, which names and logs the line; a
+      // transient failure fails the chunk, which the job retries.
+      if (isTransientDbError(err)) throw err
     }
     await tx.query(applied ? 'RELEASE SAVEPOINT batch' : 'ROLLBACK TO SAVEPOINT batch')
     if (applied) return batch.map(succeeded)
@@ -144,7 +151,12 @@ const SHORT_FAILURES = {
   detach: [PlanCodes.failedToDetachExtension, 'the extension could not be detached'],
 } as const
 
-/** One line under its own savepoint: a batch of one, whose failure is named by its code. */
+/**
+ * One line under its own savepoint: a batch of one, whose failure is named by its code. A unique key
+ * taken since planning (another import or a route created the same loginEmail meanwhile) is the
+ * line's 409600; a transient failure (connection, serialization, deadlock, shutdown) is not the
+ * line's fault and fails the chunk, so the job retries it.
+ */
 async function applyLine (tx: Queryable, entry: PlanEntry, ctx: ApplyContext): Promise<LineResult> {
   await tx.query('SAVEPOINT line')
   try {
@@ -153,10 +165,20 @@ async function applyLine (tx: Queryable, entry: PlanEntry, ctx: ApplyContext): P
     await tx.query('RELEASE SAVEPOINT line')
     return succeeded(entry)
   } catch (err) {
+    if (isTransientDbError(err)) throw err
     await tx.query('ROLLBACK TO SAVEPOINT line')
-    const failure = err instanceof OpFailed ? err : new OpFailed(PlanCodes.applyFailed, 'the line could not be applied; the database refused the change')
+    const failure = err instanceof OpFailed ? err : databaseRefusal(err)
+    if (!(err instanceof OpFailed)) {
+      // The statement's parameters (and so the line's password hash) are never logged: only the SQLSTATE and the driver's message.
+      ctx.logger?.warn({ lineNumber: entry.lineNumber, dbCode: (err as { code?: string }).code, dbError: (err as Error).message, errorCode: failure.code }, 'import line refused by the database')
+    }
     return { lineNumber: entry.lineNumber, userId: entry.userId ?? userOf(entry.ops), status: 'failed', errorCode: failure.code, errorMsg: failure.message }
   }
+}
+
+function databaseRefusal (err: unknown): OpFailed {
+  if (isUniqueViolation(err)) return new OpFailed(PlanCodes.userAlreadyExists, 'the loginEmail was taken by another user since the file was checked')
+  return new OpFailed(PlanCodes.applyFailed, 'the line could not be applied; the database refused the change')
 }
 
 function userOf (ops: readonly Op[]): string | null {

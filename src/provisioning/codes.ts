@@ -25,6 +25,10 @@ export const PlanCodes = {
   outsideCallerRights: 3102,
   /** create of a loginEmail already in use (contract §6 409600 userAlreadyExist). */
   userAlreadyExists: 409600,
+  /** The import was cancelled (D16) before this line was applied. */
+  cancelled: 3197,
+  /** The import failed as a whole (D16: retries used up, or no worker made progress) before this line was applied. */
+  notApplied: 3198,
   /** The line could not be applied for a reason outside the file (a database failure). */
   applyFailed: 3199,
 } as const

@@ -21,6 +21,8 @@ export async function verifyPassword (storedHash: string | null, password: strin
     const ok = await verify(storedHash ?? DUMMY_HASH, password)
     return storedHash !== null && ok
   } catch {
+    // Only a stored value that is not an argon2 hash throws: the login fails as with a wrong password
+    // (a 401, never a 500 that would tell a caller this account differs).
     return false
   }
 }

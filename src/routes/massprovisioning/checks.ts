@@ -4,7 +4,7 @@ import { z } from 'zod'
 import type { LineThreads } from '../../csv/types.js'
 import type { Db } from '../../db/db.js'
 import { findCommandReport } from '../../db/commands-repository.js'
-import { Errors } from '../../errors.js'
+import { Errors, RainbowError } from '../../errors.js'
 import { callerOf } from '../../services/company-scope.js'
 import { checkCsv, storeCommandCheck, type CheckAnswer } from '../../provisioning/check.js'
 import { IdSchema } from '../../schemas/common.js'
@@ -71,7 +71,12 @@ const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefin
       const asked = IdSchema.optional().safeParse(raw.companyId)
       if (!commandId.success || !asked.success) return payload
       const user = request.auth.user
-      const companyId = await app.companyScope.resolve(user, asked.data).catch(() => undefined)
+      // A companyId outside the caller's scope names no command of theirs: nothing to end. Any other
+      // failure is logged; the caller's answer stands either way.
+      const companyId = await app.companyScope.resolve(user, asked.data).catch((err: unknown) => {
+        if (!(err instanceof RainbowError)) request.log.error({ err, commandId: commandId.data }, 'could not resolve the company of a refused command')
+        return undefined
+      })
       if (companyId === undefined) return payload
       const command = { commandId: commandId.data, requesterId: user.id, requesterJid: user.jidIm }
       await storeCommandCheck(opts.db, companyId, command, 'failure', { error: JSON.parse(payload) as unknown })

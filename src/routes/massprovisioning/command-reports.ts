@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../db/db.js'
-import { Errors } from '../../errors.js'
+import { Errors, RainbowError } from '../../errors.js'
 import { importCommandReport, refuseCommand, reportCommand } from '../../notifications/commands.js'
 import { IdSchema } from '../../schemas/common.js'
 import { CommandIdSchema } from './query-schemas.js'
@@ -75,8 +75,12 @@ export const commandRefusals = fp<{ db: Db, routePrefix: string }>(async (app, o
     const query = (request.query ?? {}) as Record<string, unknown>
     const commandId = CommandIdSchema.safeParse(query.commandId)
     if (!commandId.success) return payload
-    // A companyId outside the caller's scope names no command of theirs: nothing to end.
-    const companyId = await app.companyScope.resolve(user, typeof query.companyId === 'string' ? query.companyId : undefined).catch(() => undefined)
+    // A companyId outside the caller's scope names no command of theirs: nothing to end. Any other
+    // failure is logged; the caller's answer stands either way.
+    const companyId = await app.companyScope.resolve(user, typeof query.companyId === 'string' ? query.companyId : undefined).catch((err: unknown) => {
+      if (!(err instanceof RainbowError)) request.log.error({ err, commandId: commandId.data }, 'could not resolve the company of a refused command')
+      return undefined
+    })
     if (!companyId) return payload
     try {
       const error = typeof payload === 'string' ? JSON.parse(payload) as unknown : { errorCode: reply.statusCode }

@@ -5,6 +5,7 @@ import type { UserRow } from '../../db/users-repository.js'
 import { deleteImport, findImport, listImports } from '../../db/imports-repository.js'
 import { Errors } from '../../errors.js'
 import type { ImportQueue } from '../../jobs/queue.js'
+import { cancelImport } from '../../provisioning/import-end.js'
 import { acceptImport } from '../../provisioning/intake.js'
 import { importView, streamImportReport } from '../../provisioning/reports.js'
 import { displayNameOf } from '../../services/user-view.js'
@@ -110,6 +111,22 @@ const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }>
       if (imp.status === 'Pending') throw Errors.conflict(`Import ${imp.reqId} is still running; delete its report once it has ended`)
       await opts.db.transaction((tx) => deleteImport(tx, imp.reqId))
       return { data: { reqId: imp.reqId, status: 'deleted' } }
+    })
+    plain.withTypeProvider<ZodTypeProvider>().post('/users/imports/:reqId/cancel', {
+      schema: {
+        summary: 'Cancel a Pending import (D16, an extension of this server)',
+        description: 'Ends the import as Cancelled at its next chunk boundary: the chunk being applied commits first and its lines stay applied and reported; every line not applied gets a failed result with errorCode 3197. The company is free for its next import, and the report can be deleted. A body, if any, is ignored.',
+        tags: ['massprovisioning'],
+        params: ReqIdParams,
+      },
+    }, async (request) => {
+      const caller = request.auth!.user
+      const imp = await visibleImport(caller, request.params.reqId)
+      const r = await cancelImport(opts.db, imp.reqId, `${displayNameOf(caller) || caller.loginEmail} (${caller.id})`)
+      if (!r.imp) throw Errors.notFound(`Import ${imp.reqId}`)
+      if (!r.ended) throw Errors.conflict(`Import ${imp.reqId} has already ended (${r.imp?.status ?? 'deleted'}); there is nothing to cancel`)
+      request.log.info({ reqId: imp.reqId, companyId: imp.companyId, processed: r.imp.processed, total: r.imp.total }, 'import cancelled')
+      return { data: importView(r.imp) }
     })
   })
 }
