@@ -42,6 +42,10 @@ const EnvSchema = z.object({
   LOGIN_FAILURE_WINDOW: z.coerce.number().int().min(1).max(86_400).default(900).describe('Seconds without a failed sign-in after which a login\'s failures are forgotten'),
   LOGIN_BACKOFF: z.coerce.number().int().min(1).max(86_400).default(30).describe('Seconds of the first hold after LOGIN_MAX_FAILURES; doubled by each further failure'),
   LOGIN_BACKOFF_MAX: z.coerce.number().int().min(1).max(86_400).default(900).describe('Longest hold of one login, seconds'),
+  PUBLIC_URL: z.string().regex(/^https?:\/\/[^?#\s]+$/, 'must be an http(s) URL without query or fragment').optional()
+    .describe('Base URL clients reach this server at: the OAuth issuer identifier and the endpoints of its metadata (default http://HOST:PORT)'),
+  OAUTH_REFRESH_TTL: z.coerce.number().int().min(300).max(365 * 24 * 3600).default(14 * 24 * 3600)
+    .describe('Seconds an OAuth refresh token stays usable; each refresh issues a new one'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   XMPP_DOMAIN: z.string().min(1).default('localhost').describe('Domain of the JIDs given to new users and of the service account'),
   XMPP_SERVICE: z.string().regex(/^xmpps?:\/\/[^/\s]+$/, 'must look like xmpp://host:5222 or xmpps://host:5223').optional()
