@@ -28,7 +28,7 @@ export interface RefreshRow {
   scope: string
   expired: boolean
   familyRevoked: boolean
-  reused: boolean
+  used: boolean
 }
 
 export async function insertFlow (q: Queryable, flow: FlowRow & { idHash: string, ttlSeconds: number }): Promise<void> {
@@ -87,19 +87,17 @@ export async function insertRefreshToken (q: Queryable, token: { tokenHash: stri
     [token.tokenHash, token.familyId, token.ttlSeconds])
 }
 
-/** As claimCode, for a refresh token: rotation lets each one be used once. */
-export async function claimRefreshToken (q: Queryable, tokenHash: string): Promise<RefreshRow | undefined> {
-  const claimed = await q.query<{ familyId: string }>('UPDATE oauth_refresh_tokens SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL RETURNING family_id AS "familyId"', [tokenHash])
+export async function findRefreshToken (q: Queryable, tokenHash: string): Promise<RefreshRow | undefined> {
   const rows = await q.query<RefreshRow>(`SELECT f.id AS "familyId", f.client_id AS "clientId", f.user_id AS "userId", f.scope,
-      r.expires_at <= now() AS expired, f.revoked_at IS NOT NULL AS "familyRevoked", $2::boolean AS reused
-    FROM oauth_refresh_tokens r JOIN oauth_families f ON f.id = r.family_id WHERE r.token_hash = $1`, [tokenHash, claimed.length === 0])
+      r.expires_at <= now() AS expired, f.revoked_at IS NOT NULL AS "familyRevoked", r.used_at IS NOT NULL AS used
+    FROM oauth_refresh_tokens r JOIN oauth_families f ON f.id = r.family_id WHERE r.token_hash = $1`, [tokenHash])
   return rows[0]
 }
 
-export async function findRefreshFamily (q: Queryable, tokenHash: string): Promise<{ familyId: string, clientId: string } | undefined> {
-  const rows = await q.query<{ familyId: string, clientId: string }>(`SELECT f.id AS "familyId", f.client_id AS "clientId"
-    FROM oauth_refresh_tokens r JOIN oauth_families f ON f.id = r.family_id WHERE r.token_hash = $1`, [tokenHash])
-  return rows[0]
+/** Rotation lets each refresh token be used once: of two concurrent uses, one gets false. */
+export async function markRefreshTokenUsed (q: Queryable, tokenHash: string): Promise<boolean> {
+  const rows = await q.query('UPDATE oauth_refresh_tokens SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL RETURNING token_hash', [tokenHash])
+  return rows.length > 0
 }
 
 export async function revokeFamily (q: Queryable, familyId: string): Promise<void> {

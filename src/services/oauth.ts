@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Db } from '../db/db.js'
 import {
-  claimCode, claimRefreshToken, deleteFlow, findLiveFlow, findRefreshFamily, insertCode, insertFamily, insertFlow,
-  insertRefreshToken, revokeFamiliesOfCode, revokeFamiliesOfUser, revokeFamily, setFlowUser, type FlowRow,
+  claimCode, deleteFlow, findLiveFlow, findRefreshToken, insertCode, insertFamily, insertFlow,
+  insertRefreshToken, markRefreshTokenUsed, revokeFamiliesOfCode, revokeFamiliesOfUser, revokeFamily, setFlowUser, type FlowRow,
 } from '../db/oauth-repository.js'
 import { findLiveUserById, type UserRow } from '../db/users-repository.js'
 import { newId } from '../util/ids.js'
@@ -140,30 +140,32 @@ export const createOAuthService = (deps: OAuthDeps) => {
     },
 
     async refresh (clientId: string, input: { refreshToken: string, scope: string | undefined }): Promise<TokenAnswer> {
-      const row = await claimRefreshToken(db, sha256Hex(input.refreshToken))
+      const tokenHash = sha256Hex(input.refreshToken)
+      const row = await findRefreshToken(db, tokenHash)
       if (!row || row.clientId !== clientId) throw new OAuthError('invalid_grant', 'unknown refresh token, or issued to another client')
-      // RFC 9700 §4.14.2: a rotated refresh token presented again means one of two holders is an attacker.
-      if (row.reused) {
-        await revokeFamily(db, row.familyId)
-        throw new OAuthError('invalid_grant', 'the refresh token was already used; its whole token family is revoked')
-      }
-      if (row.familyRevoked) throw new OAuthError('invalid_grant', 'the refresh token was revoked')
-      if (row.expired) throw new OAuthError('invalid_grant', 'the refresh token has expired')
+      // Checked before the token is spent, so a bad scope does not cost the client its session.
       let scope = row.scope
       if (input.scope !== undefined && input.scope.trim() !== '') {
         const narrowed = grantedScope(input.scope, row.scope.split(' '))
         if (narrowed === undefined) throw new OAuthError('invalid_scope', 'a refresh may only narrow the scope granted')
         scope = narrowed
       }
+      // RFC 9700 §4.14.2: a rotated refresh token presented again means one of two holders is an attacker.
+      if (row.used || !(await markRefreshTokenUsed(db, tokenHash))) {
+        await revokeFamily(db, row.familyId)
+        throw new OAuthError('invalid_grant', 'the refresh token was already used; its whole token family is revoked')
+      }
+      if (row.familyRevoked) throw new OAuthError('invalid_grant', 'the refresh token was revoked')
+      if (row.expired) throw new OAuthError('invalid_grant', 'the refresh token has expired')
       const user = await liveUser(row.userId)
       return issue(user, row.familyId, clientId, scope)
     },
 
     /** RFC 7009: a refresh token of this client ends its family; anything else is ignored. */
     async revokeRefreshToken (clientId: string, token: string): Promise<boolean> {
-      const family = await findRefreshFamily(db, sha256Hex(token))
-      if (!family || family.clientId !== clientId) return false
-      await revokeFamily(db, family.familyId)
+      const row = await findRefreshToken(db, sha256Hex(token))
+      if (!row || row.clientId !== clientId) return false
+      await revokeFamily(db, row.familyId)
       return true
     },
 
