@@ -121,6 +121,12 @@ const authRows: VitestRowSpec[] = [{
   tried: 'alg none, HS512, no exp, expired, wrong issuer or secret, tampered payload, deleted user, wrong application credentials, other tenant, non-admin',
   files: ['test/routes/auth-battery.test.ts'],
   figures: (t) => `${fig(total(t, 'refused'))} bad requests refused (401/403/404) in ${t.length} cases on ${new Set(t.map((x) => x.suite)).size} databases; the genuine token and credentials accepted`,
+}, {
+  id: 'oauth-battery',
+  kind: 'Auth',
+  tried: 'OAuth 2.0: code replayed, expired or for another client; PKCE missing, plain or wrong; open redirects; forms posted without the flow\'s cookie; sign-in brute force; refresh after logout, password change, deletion; other company; forged JWTs; token-endpoint errors',
+  files: ['test/routes/oauth-battery.test.ts'],
+  figures: (t) => `${fig(total(t, 'refused'))} bad requests refused (RFC 6749 errors, error pages without redirect, 401/403/429) in ${t.length} cases on ${new Set(t.map((x) => x.suite)).size} databases; a replayed code or refresh token revokes what it issued`,
 }]
 
 const LIMITS = 'test/routes/limits-and-metrics.test.ts'
