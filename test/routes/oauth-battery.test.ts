@@ -163,6 +163,10 @@ describe.each(dbKinds())('OAuth battery on %s', (kind) => {
     expect(refusedAs(signIn.statusCode)).toBe(400)
     expect(signIn.body).not.toContain('<form')
 
+    const cookie = [...victim.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+    const asJson = await app.inject({ method: 'POST', url: form.action, headers: { cookie }, payload: { ...form.fields, login_email: suite.world.adminA.email, password: PASSWORD } })
+    expect(refusedAs(asJson.statusCode)).toBe(415)
+
     const consentPage = await victim.request('POST', form.action, { ...form.fields, login_email: suite.world.adminA.email, password: PASSWORD })
     const consent = Browser.form(consentPage.body)
     const forged = await attacker.request('POST', consent.action, { ...consent.fields, decision: 'allow' })
@@ -263,8 +267,9 @@ describe.each(dbKinds())('OAuth battery on %s', (kind) => {
       method: 'POST', url: `${OAUTH}/token`, headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.appId, client.clientSecret!) }, payload: 'grant_type=refresh_token&grant_type=authorization_code',
     })
     expectOAuthError(repeated, 400, 'invalid_request')
-    const json = await app.inject({ method: 'POST', url: `${OAUTH}/token`, headers: { authorization: basic(client.appId, client.clientSecret!) }, payload: { grant_type: 'refresh_token' } })
+    const json = await app.inject({ method: 'POST', url: `${OAUTH}/token`, headers: { authorization: basic(client.appId, client.clientSecret!) }, payload: { grant_type: 'refresh_token', refresh_token: 'x' } })
     expectOAuthError(json, 400, 'invalid_request')
+    expect(json.json()).toMatchObject({ error_description: 'the body must be application/x-www-form-urlencoded' })
     const tokens = await tokensOf(await code())
     expectOAuthError(await token({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, scope: 'massprovisioning superpowers' }), 400, 'invalid_scope')
     // A refused scope does not spend the refresh token.

@@ -8,6 +8,7 @@ import type { ApplicationService } from '../../services/applications.js'
 import type { LoginBackoff } from '../../services/login-backoff.js'
 import { FLOW_TTL_SECONDS, grantedScope, isPkceChallenge, type OAuthService } from '../../services/oauth.js'
 import { verifyPassword } from '../../services/passwords.js'
+import { isForm } from './oauth-token.js'
 import { consentPage, errorPage, signInPage, STYLE_ETAG, STYLESHEET, type PageContext } from './oauth-html.js'
 
 export interface OAuthPagesOptions {
@@ -71,6 +72,10 @@ const oauthPages: FastifyPluginAsyncZod<OAuthPagesOptions> = async (app, opts) =
     if (status !== undefined && status < 500) return html(reply, 400, errorPage(ctx, 'The request is malformed.'))
     request.log.error({ err: error }, 'authorization page failed')
     return html(reply, 500, errorPage(ctx, `Something went wrong (request id ${request.id}).`))
+  })
+
+  app.addHook('preValidation', async (request, reply) => {
+    if (request.method === 'POST' && !isForm(request)) return html(reply, 415, errorPage(ctx, 'The form was not sent as a form.'))
   })
 
   app.get('/style.css', { schema: { hide: true } }, async (request, reply) => {

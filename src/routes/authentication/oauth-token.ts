@@ -36,6 +36,10 @@ const TokenBody = z.object({
   scope: z.string(),
 })
 
+export function isForm (request: FastifyRequest): boolean {
+  return /^application\/x-www-form-urlencoded\s*(;|$)/i.test(request.headers['content-type'] ?? '')
+}
+
 const BASIC = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i
 
 /** RFC 6749 §2.3.1: client_id and client_secret are form-urlencoded before being joined and base64-encoded. */
@@ -57,6 +61,10 @@ function basicClient (request: FastifyRequest): { id: string, secret: string } |
 const oauthToken: FastifyPluginAsyncZod<OAuthTokenOptions> = async (app, opts) => {
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+  })
+  // RFC 6749 §3.2 and RFC 7009 §2.1 name one body type; the root's JSON parser would otherwise accept another.
+  app.addHook('preValidation', async (request) => {
+    if (!isForm(request)) throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded')
   })
 
   app.setErrorHandler(async (error, request, reply) => {
