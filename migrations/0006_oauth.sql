@@ -55,6 +55,7 @@ CREATE TABLE oauth_refresh_tokens (
   used_at     timestamptz
 );
 CREATE INDEX oauth_refresh_tokens_family ON oauth_refresh_tokens (family_id);
+CREATE INDEX oauth_refresh_tokens_expiry ON oauth_refresh_tokens (expires_at);
 
 -- A new password (a CSV update, a sync, any later path), a deletion or a deactivation ends the user's
 -- OAuth sessions in the transaction that made the change, whichever code wrote it.

@@ -83,6 +83,8 @@ export async function insertFamily (q: Queryable, family: { id: string, clientId
 }
 
 export async function insertRefreshToken (q: Queryable, token: { tokenHash: string, familyId: string, ttlSeconds: number }): Promise<void> {
+  // A day past expiry a replay is refused as unknown anyway; the rows need not be kept.
+  await q.query('DELETE FROM oauth_refresh_tokens WHERE expires_at < now() - interval \'1 day\'')
   await q.query('INSERT INTO oauth_refresh_tokens (token_hash, family_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))',
     [token.tokenHash, token.familyId, token.ttlSeconds])
 }
