@@ -44,7 +44,7 @@ const oauthPages: FastifyPluginAsyncZod<OAuthPagesOptions> = async (app, opts) =
   const ctx: PageContext = { stylePath: `${opts.mountPath}/style.css`, actionBase: `${opts.mountPath}/authorize` }
 
   function html (reply: FastifyReply, status: number, body: string, formTarget?: string) {
-    // Some browsers hold the redirect that answers a form to form-action too: the consent page names the client's origin.
+    // Browsers hold the redirect that answers a form to form-action too (Chromium aborts it): the consent page names the client's origin.
     const formAction = ["'self'", ...(formTarget ? [new URL(formTarget).origin] : [])].join(' ')
     return reply.code(status)
       .header('content-type', 'text/html; charset=utf-8')
