@@ -154,6 +154,12 @@ const authRows: VitestRowSpec[] = [{
   tried: '/ready and /metrics read anonymously, by a company admin, with a wrong token, with METRICS_TOKEN and a superadmin token; 50 concurrent scrapes',
   files: ['test/routes/operator-access.test.ts'],
   figures: (t) => `details and metrics only with METRICS_TOKEN or a superadmin token; ${fig(total(t, 'scrapes'))} scrapes read the whole-table aggregates ${fig(total(t, 'aggregateReads'))} times`,
+}, {
+  id: 'oauth-battery',
+  kind: 'Auth',
+  tried: 'OAuth 2.0: code replayed, expired or for another client; PKCE missing, plain or wrong; open redirects; forms posted without the flow\'s cookie; sign-in brute force; refresh after logout, password change, deletion; other company; forged JWTs; token-endpoint errors',
+  files: ['test/routes/oauth-battery.test.ts'],
+  figures: (t) => `${fig(total(t, 'refused'))} bad requests refused (RFC 6749 errors, error pages without redirect, 401/403/429) in ${t.length} cases on ${new Set(t.map((x) => x.suite)).size} databases; a replayed code or refresh token revokes what it issued`,
 }]
 
 const LIMITS = 'test/routes/limits-and-metrics.test.ts'

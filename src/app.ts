@@ -49,6 +49,10 @@ export interface AppDeps {
     REQUEST_TIMEOUT?: number
     BODY_TIMEOUT?: number
     KEEP_ALIVE_TIMEOUT?: number
+    PUBLIC_URL?: string | undefined
+    HOST?: string
+    PORT?: number
+    OAUTH_REFRESH_TTL?: number
   }
   /** Where accepted imports are announced; without one they wait in the database for a worker. */
   queue?: ImportQueue
@@ -127,6 +131,12 @@ export async function buildApp (deps: AppDeps) {
       baseDelayMs: (deps.config.LOGIN_BACKOFF ?? 30) * 1000,
       maxDelayMs: (deps.config.LOGIN_BACKOFF_MAX ?? 900) * 1000,
     }),
+    applications,
+    oauth: {
+      issuer: (deps.config.PUBLIC_URL ?? `http://${deps.config.HOST ?? '127.0.0.1'}:${deps.config.PORT ?? 8080}`).replace(/\/+$/, ''),
+      accessTokenTtlSeconds: deps.config.JWT_TTL,
+      refreshTokenTtlSeconds: deps.config.OAUTH_REFRESH_TTL ?? 14 * 24 * 3600,
+    },
   })
   return app
 }

@@ -9,7 +9,8 @@ import { findCompany } from './db/companies-repository.js'
 import { migrate } from './db/migrate.js'
 import { isUniqueViolation } from './db/db.js'
 import { deriveSecretsKey } from './services/app-credentials.js'
-import { createApplicationService } from './services/applications.js'
+import { ApplicationNotFoundError, createApplicationService } from './services/applications.js'
+import { RedirectUriError } from './services/redirect-uris.js'
 import { InventoryError, loadInventory, parseInventory } from './services/pbx-inventory.js'
 import { ADMIN_ROLES, TenantError, createTenantService, type AdminRole } from './services/tenants.js'
 import { toUserView } from './services/user-view.js'
@@ -30,14 +31,18 @@ const USAGE = `usage: massprov <command> [options]   (database chosen by the env
   create-admin   --company ID --email E --role ${ADMIN_ROLES.join('|')} [--jid J]
                  (the password from MASSPROV_PASSWORD, else stdin: never on the command line, where ps shows it)
   set-jid        --email E --jid J                          (where the user's command_ended notifications go)
-  create-app     --name N
+  create-app     --name N [--redirect-uri U]... [--public]
+                 (with --redirect-uri it is an OAuth client: confidential, with a client secret shown once, unless --public)
+  update-app     --app-id ID [--redirect-uri U]... [--public | --confidential]
+                 (--redirect-uri replaces the list; --confidential issues a new client secret, shown once)
   load-pbx       --company ID --pbx PBXID --file F.csv     (lines shortNumber;internalNumber;number)
   list-users     --company ID [--limit N] [--offset N]
   rekey-secrets  [--from previous|jwt-secret]                (re-encrypt application secrets under SECRETS_KEY)
   cancel-import  --req-id ID                               (ends a Pending import as Cancelled; applied lines stay)
   seed-demo`
 
-type Command = (rt: Runtime, args: Record<string, string | undefined>, config: Config, password?: string) => Promise<unknown>
+type Args = Record<string, string | undefined> & { multi: Record<string, string[] | undefined>, flags: Record<string, boolean> }
+type Command = (rt: Runtime, args: Args, config: Config, password?: string) => Promise<unknown>
 
 function need (args: Record<string, string | undefined>, name: string): string {
   const v = args[name]
@@ -46,7 +51,8 @@ function need (args: Record<string, string | undefined>, name: string): string {
 }
 
 /** `secret`: the command needs a password, read by readPassword before the database is opened. */
-const COMMANDS: Record<string, { options: string[], required?: string[], secret?: boolean, run: Command }> = {
+/** `multi`: repeatable options; `flags`: options without a value. */
+const COMMANDS: Record<string, { options: string[], multi?: string[], flags?: string[], required?: string[], secret?: boolean, run: Command }> = {
   migrate: {
     options: [],
     // Opening the runtime already migrated: report what it applied, not only what is left now.
@@ -91,9 +97,31 @@ const COMMANDS: Record<string, { options: string[], required?: string[], secret?
   },
   'create-app': {
     options: ['name'],
+    multi: ['redirect-uri'],
+    flags: ['public'],
     required: ['name'],
-    run: (rt, a) => rt.db.transaction((tx) =>
-      createApplicationService({ db: tx, secretsKey: deriveSecretsKey(rt.secretsKey) }).create(need(a, 'name'))),
+    run: async (rt, a) => {
+      const redirectUris = a.multi['redirect-uri'] ?? []
+      if (a.flags.public && redirectUris.length === 0) throw new UsageError('--public needs at least one --redirect-uri')
+      const created = await oauthUsage(() => rt.db.transaction((tx) =>
+        createApplicationService({ db: tx, secretsKey: deriveSecretsKey(rt.secretsKey) }).create(need(a, 'name'), { redirectUris, public: a.flags.public })))
+      return redirectUris.length > 0 ? { ...created, clientId: created.appId, clientType: a.flags.public ? 'public' : 'confidential', redirectUris } : created
+    },
+  },
+  'update-app': {
+    options: ['app-id'],
+    multi: ['redirect-uri'],
+    flags: ['public', 'confidential'],
+    required: ['app-id'],
+    run: async (rt, a) => {
+      if (a.flags.public && a.flags.confidential) throw new UsageError('--public and --confidential exclude each other')
+      const redirectUris = a.multi['redirect-uri']
+      const kind = a.flags.public ? true : a.flags.confidential ? false : undefined
+      if (redirectUris === undefined && kind === undefined) throw new UsageError('nothing to change: give --redirect-uri, --public or --confidential')
+      return oauthUsage(() => rt.db.transaction((tx) =>
+        createApplicationService({ db: tx, secretsKey: deriveSecretsKey(rt.secretsKey) })
+          .updateOAuth(need(a, 'app-id'), { redirectUris, public: kind })))
+    },
   },
   'load-pbx': {
     options: ['company', 'pbx', 'file', 'name'],
@@ -151,6 +179,16 @@ const COMMANDS: Record<string, { options: string[], required?: string[], secret?
   },
 }
 
+/** A refused redirect URI or an unknown application is the operator's mistake, said as such. */
+async function oauthUsage<T> (fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (err instanceof RedirectUriError || err instanceof ApplicationNotFoundError) throw new UsageError(err.message)
+    throw err
+  }
+}
+
 async function main (argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   const command = name ? COMMANDS[name] : undefined
@@ -165,18 +203,27 @@ async function main (argv: string[]): Promise<number> {
     }
     const { values } = parseArgs({
       args: rest,
-      options: Object.fromEntries(command.options.map((o) => [o, { type: 'string' as const }])),
+      options: {
+        ...Object.fromEntries(command.options.map((o) => [o, { type: 'string' as const }])),
+        ...Object.fromEntries((command.multi ?? []).map((o) => [o, { type: 'string' as const, multiple: true }])),
+        ...Object.fromEntries((command.flags ?? []).map((o) => [o, { type: 'boolean' as const }])),
+      },
       strict: true,
       allowPositionals: false,
     })
     // Checked before the database is opened: a usage mistake should not wait for PGlite to start.
-    for (const option of command.required ?? []) need(values as Record<string, string | undefined>, option)
+    const strings = Object.fromEntries(command.options.map((o) => [o, values[o] as string | undefined]))
+    const args: Args = Object.assign(strings, {
+      multi: Object.fromEntries((command.multi ?? []).map((o) => [o, values[o] as string[] | undefined])),
+      flags: Object.fromEntries((command.flags ?? []).map((o) => [o, values[o] === true])),
+    })
+    for (const option of command.required ?? []) need(args, option)
     const password = command.secret ? await readPassword(process.env.MASSPROV_PASSWORD) : undefined
     const config = loadConfig(process.env)
     // Logs go to stderr: stdout carries only the command's JSON answer. The server's redaction applies.
     const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2))
     runtime = await openRuntime(config, logger, { migrate: true })
-    const result = await command.run(runtime, values as Record<string, string | undefined>, config, password)
+    const result = await command.run(runtime, args, config, password)
     process.stdout.write(JSON.stringify(result, null, 2) + '\n')
     return 0
   } catch (err) {

@@ -55,6 +55,10 @@ const EnvSchema = z.object({
     .describe('Seconds a client has to send a whole request (headers, any wait for a check slot, body); then 408 and the connection is closed'),
   BODY_TIMEOUT: z.coerce.number().int().min(1).max(600).default(30).describe('Longest pause, in seconds, while a request body uploads; then 408 and the connection is closed'),
   KEEP_ALIVE_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(72).describe('Seconds an idle keep-alive connection stays open (above the usual 60 s of load balancers)'),
+  PUBLIC_URL: z.string().regex(/^https?:\/\/[^?#\s]+$/, 'must be an http(s) URL without query or fragment').optional()
+    .describe('Base URL clients reach this server at: the OAuth issuer identifier and the endpoints of its metadata (default http://HOST:PORT)'),
+  OAUTH_REFRESH_TTL: z.coerce.number().int().min(300).max(365 * 24 * 3600).default(14 * 24 * 3600)
+    .describe('Seconds an OAuth refresh token stays usable; each refresh issues a new one'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   XMPP_DOMAIN: z.string().min(1).default('localhost').describe('Domain of the JIDs given to new users and of the service account'),
   XMPP_SERVICE: z.string().regex(/^xmpps?:\/\/[^/\s]+$/, 'must look like xmpp://host:5222 or xmpps://host:5223').optional()

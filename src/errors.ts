@@ -43,6 +43,7 @@ export const Errors = {
   badAppAuth: (why = 'Invalid application credentials') => new RainbowError(403, 403500, why),
   appAuthRequired: () => new RainbowError(403, 403501, 'Application authentication is required (x-rainbow-app-auth or APIKey)'),
   forbiddenRole: () => new RainbowError(403, 403000, 'This operation requires superadmin, organization_admin or company_admin rights'),
+  insufficientScope: (scope: string) => new RainbowError(403, 403003, `This operation needs the OAuth scope ${scope}`),
   operatorOnly: () => new RainbowError(403, 403002, 'This route needs METRICS_TOKEN or a superadmin token'),
   forbiddenCompany: (companyId: string) => new RainbowError(403, 403001, `Company ${companyId} is outside your administration scope`),
   notFound: (what: string) => new RainbowError(404, 404000, `${what} not found`),

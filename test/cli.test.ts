@@ -182,6 +182,21 @@ describe.concurrent.each(dbKinds())('massprov CLI on %s', (kind) => {
       app = res as typeof app
     })
 
+    it('create-app --redirect-uri registers an OAuth client (confidential unless --public); update-app changes it; bad URIs and ids are refused', async () => {
+      const confidential = ok(await run('create-app', '--name', 'Portal', '--redirect-uri', 'https://portal.example/cb', '--redirect-uri', 'http://127.0.0.1:8765/cb'))
+      expect(confidential).toMatchObject({ clientId: confidential.appId, clientType: 'confidential', redirectUris: ['https://portal.example/cb', 'http://127.0.0.1:8765/cb'] })
+      expect(confidential.clientSecret).toMatch(/^[\w-]{43}$/)
+      const pub = ok(await run('create-app', '--name', 'Desktop', '--redirect-uri', 'http://[::1]:9000/cb', '--public'))
+      expect(pub).toMatchObject({ clientType: 'public' })
+      expect(pub.clientSecret).toBeUndefined()
+      refused(await run('create-app', '--name', 'Bad', '--redirect-uri', 'http://portal.example/cb'), /must be https/)
+      refused(await run('create-app', '--name', 'Bad', '--redirect-uri', 'https://*.portal.example/cb'), /wildcard/)
+      const rotated = ok(await run('update-app', '--app-id', String(pub.appId), '--confidential', '--redirect-uri', 'https://desk.example/cb'))
+      expect(rotated.clientSecret).toMatch(/^[\w-]{43}$/)
+      refused(await run('update-app', '--app-id', '0123456789abcdef01234567', '--public'), /no application/)
+      refused(await run('update-app', '--app-id', String(pub.appId), '--public', '--confidential'), /exclude each other/)
+    }, 180_000)
+
     it('load-pbx creates, then updates; a bad line is refused with its line number', async () => {
       const file = join(work, 'inventory.csv')
       writeFileSync(file, '% PBX inventory exported for the CLI test\nshortNumber;internalNumber;number\n2001;+33900002001;+33123452001\n\n2002;;+33123452002\n2003;2003;\n')

@@ -5,13 +5,33 @@ export interface ApplicationRow {
   name: string
   secretEncrypted: string
   isActive: boolean
+  redirectUris: string[]
+  /** null: a public OAuth client. */
+  clientSecretHash: string | null
+  oauthScopes: string[]
 }
 
-const SELECT = 'SELECT id, name, secret_encrypted AS "secretEncrypted", is_active AS "isActive" FROM applications'
+export interface OAuthSettings {
+  redirectUris: string[]
+  clientSecretHash: string | null
+}
 
-export async function insertApplication (q: Queryable, app: { id: string, name: string, secretEncrypted: string, apiTokenHash: string }): Promise<void> {
-  await q.query('INSERT INTO applications (id, name, secret_encrypted, api_token_hash) VALUES ($1, $2, $3, $4)',
-    [app.id, app.name, app.secretEncrypted, app.apiTokenHash])
+const SELECT = `SELECT id, name, secret_encrypted AS "secretEncrypted", is_active AS "isActive", redirect_uris AS "redirectUris",
+  client_secret_hash AS "clientSecretHash", oauth_scopes AS "oauthScopes" FROM applications`
+
+export async function insertApplication (q: Queryable, app: { id: string, name: string, secretEncrypted: string, apiTokenHash: string } & Partial<OAuthSettings>): Promise<void> {
+  await q.query('INSERT INTO applications (id, name, secret_encrypted, api_token_hash, redirect_uris, client_secret_hash) VALUES ($1, $2, $3, $4, $5, $6)',
+    [app.id, app.name, app.secretEncrypted, app.apiTokenHash, app.redirectUris ?? [], app.clientSecretHash ?? null])
+}
+
+/** Only the settings given change; false when there is no such application. */
+export async function updateOAuthSettings (q: Queryable, id: string, settings: Partial<OAuthSettings>): Promise<boolean> {
+  const rows = await q.query(`UPDATE applications SET
+      redirect_uris = CASE WHEN $2::boolean THEN $3::text[] ELSE redirect_uris END,
+      client_secret_hash = CASE WHEN $4::boolean THEN $5 ELSE client_secret_hash END
+    WHERE id = $1 RETURNING id`,
+  [id, settings.redirectUris !== undefined, settings.redirectUris ?? [], settings.clientSecretHash !== undefined, settings.clientSecretHash ?? null])
+  return rows.length > 0
 }
 
 export async function findApplicationById (q: Queryable, id: string): Promise<ApplicationRow | undefined> {

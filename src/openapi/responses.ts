@@ -10,7 +10,7 @@ import { PlanCodes } from '../provisioning/codes.js'
 const CODES: Record<number, number[]> = {
   400: [400000, 400001, 400002],
   401: [401500, 401501, 401502],
-  403: [403000, 403001, 403500, 403501],
+  403: [403000, 403001, 403003, 403500, 403501],
   404: [404000, 404001],
   409: [409000],
   413: [413000],
@@ -65,7 +65,14 @@ export function errorResponses (method: string, url: string): Record<string, unk
   const add = (status: number, why: string, codes = CODES[status] ?? []) => statuses.set(status, { codes, why })
   const csv = isCsvUpload(method, url)
 
-  if (url === '/health') return {}
+  if (url === '/health' || url.startsWith('/.well-known/')) return {}
+  if (url.endsWith('/oauth/token') || url.endsWith('/oauth/revoke')) return oauthErrors()
+  if (url.endsWith('/oauth/authorize')) {
+    return {
+      302: { description: 'Back to the redirect URI with code, state and iss, or with error (invalid_request, unsupported_response_type, invalid_scope, access_denied), error_description, state and iss' },
+      400: { description: 'An HTML error page: unknown client_id, or a redirect_uri not registered exactly (never redirected to)', content: { 'text/html': { schema: { type: 'string' } } } },
+    }
+  }
   if (url === '/ready') return { 503: { description: 'A dependency does not answer (same body as 200 with status "unavailable")' } }
   add(400, 'Invalid parameter or body', csv ? [...CODES[400]!, ...CSV_FILE_CODES] : CODES[400])
   if (url.endsWith('/login')) add(401, 'Missing or wrong credentials', [401500, 401520])
@@ -91,6 +98,28 @@ export function errorResponses (method: string, url: string): Record<string, unk
   if (method !== 'GET') add(503, 'The database or the queue is unavailable: nothing was accepted')
 
   return Object.fromEntries([...statuses].map(([status, { codes, why }]) => [String(status), envelope(status, codes, why)]))
+}
+
+/** The OAuth endpoints answer RFC 6749 §5.2's shape, not the Rainbow envelope. */
+function oauthErrors (): Record<string, unknown> {
+  const body = (codes: string[], description: string) => ({
+    description,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['error'],
+          properties: { error: { type: 'string', enum: codes }, error_description: { type: 'string' } },
+        },
+      },
+    },
+  })
+  return {
+    400: body(['invalid_request', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope'], 'RFC 6749 §5.2 error'),
+    401: body(['invalid_client'], 'Client authentication failed (with WWW-Authenticate: Basic)'),
+    429: body(['temporarily_unavailable'], 'Rate limit reached'),
+    500: body(['server_error'], 'Unexpected failure; error_description carries the request id'),
+  }
 }
 
 /** Per-line codes of check answers and import reports (`errorCode`), for the document's description. */

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Db } from '../db/db.js'
 import { findLiveUserById, type UserRow } from '../db/users-repository.js'
 import { isTokenRevoked, revokeToken } from '../db/tokens-repository.js'
+import { isFamilyRevoked } from '../db/oauth-repository.js'
 import { randomUUID } from 'node:crypto'
 import { Errors } from '../errors.js'
 import type { ApplicationService } from '../services/applications.js'
@@ -28,7 +29,15 @@ export interface TokenClaims {
   jti: string
   user: { id: string, loginEmail: string, companyId: string }
   app?: { id: string }
+  /** OAuth access tokens (D17): the client, the scope granted, and the token family (its session). */
+  client_id?: string
+  scope?: string
+  sid?: string
 }
+
+export interface OAuthGrant { clientId: string, scope: string, familyId: string }
+
+const WRITE_SCOPE = 'massprovisioning'
 
 export interface AuthContext { user: UserRow, appId: string | null }
 
@@ -43,9 +52,9 @@ declare module 'fastify' {
      * `proof` is what a Basic x-rainbow-app-auth digest covers: the password at login, the challenge on a Bearer call.
      */
     verifyAppCredential: (request: FastifyRequest, proof: string | undefined) => Promise<string | null>
-    issueToken: (user: UserRow, appId: string | null) => string
-    /** Ends the token presented by the request, if it is a valid one (logout). */
-    revokePresentedToken: (request: FastifyRequest) => Promise<boolean>
+    issueToken: (user: UserRow, appId: string | null, grant?: OAuthGrant) => string
+    /** Ends the token presented by the request, if it is a valid one (logout); answers its user's id. */
+    revokePresentedToken: (request: FastifyRequest) => Promise<string | null>
     companyScope: CompanyScope
   }
   interface FastifyRequest {
@@ -84,12 +93,13 @@ export default fp<AuthOptions>(async (app, opts) => {
   app.decorateRequest('auth', null)
   app.decorate('companyScope', createCompanyScope(opts.db))
 
-  app.decorate('issueToken', (user: UserRow, appId: string | null) => {
+  app.decorate('issueToken', (user: UserRow, appId: string | null, grant?: OAuthGrant) => {
     const claims: Omit<TokenClaims, 'iss' | 'exp' | 'iat'> = {
       sub: user.id,
       jti: randomUUID(),
       user: { id: user.id, loginEmail: user.loginEmail, companyId: user.companyId },
       ...(appId ? { app: { id: appId } } : {}),
+      ...(grant ? { client_id: grant.clientId, scope: grant.scope, sid: grant.familyId } : {}),
     }
     return app.jwt.sign(claims)
   })
@@ -150,15 +160,19 @@ export default fp<AuthOptions>(async (app, opts) => {
     try {
       claims = verifiedClaims(request)
     } catch {
-      return false
+      return null
     }
     await revokeToken(opts.db, claims.jti, new Date(claims.exp * 1000))
-    return true
+    return claims.sub
   })
 
   app.decorate('authenticate', async (request: FastifyRequest, reply: FastifyReply) => {
     const claims = verifiedClaims(request)
     if (await isTokenRevoked(opts.db, claims.jti)) throw Errors.invalidToken('the token was ended by a logout')
+    if (claims.sid !== undefined && await isFamilyRevoked(opts.db, claims.sid)) throw Errors.invalidToken('the token\'s OAuth grant was revoked')
+    if (claims.scope !== undefined && !claims.scope.split(' ').includes(WRITE_SCOPE) && request.method !== 'GET' && request.method !== 'HEAD') {
+      throw Errors.insufficientScope(WRITE_SCOPE)
+    }
     const user = await findLiveUserById(opts.db, claims.sub)
     if (!user?.isActive) throw Errors.invalidToken('the token\'s user no longer exists or is inactive')
     // The call's application is the token's; headers may only prove that same one, or one for a token issued without.

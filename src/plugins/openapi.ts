@@ -7,7 +7,7 @@ import { CSV_UPLOAD, errorResponses, isCsvUpload, lineCodeTable } from '../opena
 
 const DESCRIPTION = [
   'A self-hosted, wire-compatible implementation of the Rainbow Mass Provisioning portal API.',
-  'Every error is the Rainbow envelope `{status, errorCode, errorMsg, errorDetails, errorDetailsCode}`;',
+  'Every error is the Rainbow envelope `{status, errorCode, errorMsg, errorDetails, errorDetailsCode}` (the OAuth token and revocation endpoints answer RFC 6749\'s `{error, error_description}`);',
   'CSV line errors carry `lineNumber` (physical line, comments and blank lines counted) and the column.',
   'Routes under /api/rainbow/massprovisioning and /api/rainbow/admin need `Authorization: Bearer <JWT>`',
   'of an administrator, obtained from GET /api/rainbow/authentication/v1.0/login with HTTP Basic credentials.',
@@ -49,6 +49,7 @@ export default fp(async (app) => {
       tags: [
         { name: 'health', description: 'Liveness and readiness' },
         { name: 'authentication', description: 'Login (HTTP Basic → JWT), logout' },
+        { name: 'oauth', description: 'OAuth 2.0 authorization-code grant with PKCE (D17): authorize, token, revoke, metadata. Errors use RFC 6749\'s {error, error_description}' },
         { name: 'massprovisioning', description: 'CSV checks, imports, synchronization, reports, templates' },
         { name: 'admin', description: 'Read API over users and PBX numbers' },
       ],

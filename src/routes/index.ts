@@ -3,6 +3,9 @@ import type { LineThreads } from '../csv/types.js'
 import type { Db } from '../db/db.js'
 import health, { type ReadinessCheck } from './health.js'
 import authentication from './authentication/index.js'
+import oauth from './authentication/oauth.js'
+import oauthMetadata from './authentication/oauth-metadata.js'
+import type { ApplicationService } from '../services/applications.js'
 import about from './massprovisioning/about.js'
 import adminUsers from './admin/users.js'
 import adminPbxs from './admin/pbxs.js'
@@ -22,15 +25,23 @@ export interface RoutesOptions {
   checks: ReadinessCheck[]
   queue: ImportQueue | undefined
   loginBackoff: LoginBackoff
+  applications: ApplicationService
+  /** OAuth 2.0 (D17): the issuer identifier (PUBLIC_URL) and token lifetimes. */
+  oauth: { issuer: string, accessTokenTtlSeconds: number, refreshTokenTtlSeconds: number }
 }
 
 export const MASSPRO_PREFIX = '/api/rainbow/massprovisioning/v1.0'
 export const AUTH_PREFIX = '/api/rainbow/authentication/v1.0'
+export const OAUTH_PATH = `${AUTH_PREFIX}/oauth`
 export const ADMIN_PREFIX = '/api/rainbow/admin/v1.0'
 
 const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
   await app.register(health, { checks: opts.checks })
   await app.register(authentication, { prefix: AUTH_PREFIX, db: opts.db, requireAppAuth: opts.requireAppAuth, loginBackoff: opts.loginBackoff })
+  await app.register(oauth, {
+    prefix: OAUTH_PATH, mountPath: OAUTH_PATH, db: opts.db, applications: opts.applications, loginBackoff: opts.loginBackoff, ...opts.oauth,
+  })
+  await app.register(oauthMetadata, { issuer: opts.oauth.issuer, oauthPath: OAUTH_PATH })
   await app.register(about, { prefix: MASSPRO_PREFIX, version: opts.version })
 
   // Everything below needs a Bearer JWT of an administrator (D12).

@@ -1,12 +1,21 @@
 import type { Queryable } from '../db/db.js'
-import { findApplicationById, findApplicationByTokenHash, insertApplication, type ApplicationRow } from '../db/applications-repository.js'
+import { findApplicationById, findApplicationByTokenHash, insertApplication, updateOAuthSettings, type ApplicationRow, type OAuthSettings } from '../db/applications-repository.js'
 import { newId } from '../util/ids.js'
 import { isSafeText } from '../util/safe-text.js'
 import { Errors } from '../errors.js'
 import { openSecret, type SecretsKeys } from './secrets-key.js'
 import { encryptSecret, newSecret, parseAppAuthHeader, safeEqual, sha256Hex } from './app-credentials.js'
+import { checkRedirectUri } from './redirect-uris.js'
 
-export interface CreatedApplication { appId: string, appSecret: string, apiToken: string }
+export interface CreatedApplication { appId: string, appSecret: string, apiToken: string, clientSecret?: string }
+
+export interface OAuthClientOptions {
+  redirectUris?: string[]
+  /** A public client has no client secret and proves itself by PKCE alone. */
+  public?: boolean
+}
+
+export class ApplicationNotFoundError extends Error {}
 
 export const createApplicationService = ({ db, secretsKey, previousSecretsKey }: { db: Queryable, secretsKey: Buffer, previousSecretsKey?: Buffer | undefined }) => {
   const keys: SecretsKeys = { current: secretsKey, previous: previousSecretsKey }
@@ -29,12 +38,47 @@ export const createApplicationService = ({ db, secretsKey, previousSecretsKey }:
   }
 
   return {
-    async create (name: string): Promise<CreatedApplication> {
+    /** Without redirect URIs the application is no OAuth client; a confidential one gets a client secret, shown only here. */
+    async create (name: string, oauth: OAuthClientOptions = {}): Promise<CreatedApplication> {
       const appId = newId()
       const appSecret = newSecret()
       const apiToken = newSecret()
-      await insertApplication(db, { id: appId, name, secretEncrypted: encryptSecret(secretsKey, appSecret), apiTokenHash: sha256Hex(apiToken) })
-      return { appId, appSecret, apiToken }
+      const redirectUris = (oauth.redirectUris ?? []).map(checkRedirectUri)
+      const clientSecret = redirectUris.length > 0 && !oauth.public ? newSecret() : undefined
+      await insertApplication(db, {
+        id: appId,
+        name,
+        secretEncrypted: encryptSecret(secretsKey, appSecret),
+        apiTokenHash: sha256Hex(apiToken),
+        redirectUris,
+        clientSecretHash: clientSecret ? sha256Hex(clientSecret) : null,
+      })
+      return { appId, appSecret, apiToken, ...(clientSecret ? { clientSecret } : {}) }
+    },
+
+    /** public false issues a new client secret (also a rotation for a client that had one); true drops it. */
+    async updateOAuth (appId: string, oauth: OAuthClientOptions): Promise<{ appId: string, clientSecret?: string }> {
+      const settings: Partial<OAuthSettings> = {}
+      if (oauth.redirectUris !== undefined) settings.redirectUris = oauth.redirectUris.map(checkRedirectUri)
+      let clientSecret: string | undefined
+      if (oauth.public === true) settings.clientSecretHash = null
+      if (oauth.public === false) {
+        clientSecret = newSecret()
+        settings.clientSecretHash = sha256Hex(clientSecret)
+      }
+      if (!(await updateOAuthSettings(db, appId, settings))) throw new ApplicationNotFoundError(`no application ${appId}`)
+      return { appId, ...(clientSecret ? { clientSecret } : {}) }
+    },
+
+    /** The active application registered as an OAuth client under this client_id, if any. */
+    async findClient (clientId: string): Promise<ApplicationRow | undefined> {
+      if (!/^[0-9a-f]{24}$/.test(clientId)) return undefined
+      const app = await findApplicationById(db, clientId)
+      return app?.isActive && app.redirectUris.length > 0 ? app : undefined
+    },
+
+    verifyClientSecret (app: ApplicationRow, secret: string): boolean {
+      return app.clientSecretHash !== null && safeEqual(sha256Hex(secret), app.clientSecretHash)
     },
 
     verifyLogin: verifyDigest,

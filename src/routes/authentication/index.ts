@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../db/db.js'
 import { findLiveUserByEmail } from '../../db/users-repository.js'
+import { revokeFamiliesOfUser } from '../../db/oauth-repository.js'
 import { Errors } from '../../errors.js'
 import type { LoginBackoff } from '../../services/login-backoff.js'
 import { verifyPassword } from '../../services/passwords.js'
@@ -66,10 +67,11 @@ const authentication: FastifyPluginAsyncZod<{ db: Db, requireAppAuth: boolean, l
   }, async () => ({ data: [] }))
 
   app.get('/logout', {
-    schema: { summary: 'Ends the presented token (idempotent: answers 200 with or without one)', tags: ['authentication'] },
+    schema: { summary: 'Ends the presented token and every OAuth refresh token of its user (idempotent: answers 200 with or without one)', tags: ['authentication'] },
   }, async (request) => {
-    const revoked = await app.revokePresentedToken(request)
-    return { status: revoked ? 'logged out' : 'no active session' }
+    const userId = await app.revokePresentedToken(request)
+    if (userId !== null) await revokeFamiliesOfUser(opts.db, userId)
+    return { status: userId !== null ? 'logged out' : 'no active session' }
   })
 }
 
