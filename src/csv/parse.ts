@@ -7,7 +7,8 @@ import { fileError } from './file-errors.js'
 import { resolveHeader, type Header } from './header.js'
 import { RecordReader, type Dialect } from './records.js'
 import { createLineTally, type CheckedLines } from './rows.js'
-import { DEFAULT_LIMITS, type CsvRow, type LineError, type Limits, type ParseOptions, type ParseResult } from './types.js'
+import type { ParseOptions } from './parse-options.js'
+import { DEFAULT_LIMITS, type CsvRow, type LineError, type Limits, type ParseResult } from './types.js'
 
 /** Characters handed to papaparse at once: about 2 ms of parsing, so yields stay frequent. */
 const BATCH_CHARS = 128 * 1024

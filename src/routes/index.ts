@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
-import type { LineThreads } from '../csv/types.js'
+import type { LineThreads } from '../csv/parse-options.js'
 import type { Db } from '../db/db.js'
 import health, { type ReadinessCheck } from './health.js'
 import authentication from './authentication/index.js'
