@@ -12,4 +12,15 @@ export default [
       '@typescript-eslint/no-floating-promises': 'error',
     },
   },
+  {
+    // Config is parsed once in the entries and passed down (docs/architecture.md, "Rooms").
+    files: ['src/**/*.ts'],
+    ignores: ['src/config.ts', 'src/server.ts', 'src/worker.ts', 'src/cli.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read the environment in src/config.ts (loadConfig) and pass config down.' }],
+      'no-restricted-imports': ['error', {
+        paths: ['process', 'node:process'].map((name) => ({ name, importNames: ['env'], message: 'Read the environment in src/config.ts (loadConfig) and pass config down.' })),
+      }],
+    },
+  },
 ]

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads'
 import type { BatchSetup, RecordBatch } from './batches.js'
 import type { CheckReply, CheckTask } from './check-worker.js'
 import type { CheckedLines } from './rows.js'
-import type { LineThreads } from './types.js'
+import type { LineThreads } from './parse-options.js'
 
 export interface CheckPool extends LineThreads {
   close: () => Promise<void>

@@ -1,3 +1,11 @@
+/**
+ * src/csv: reading a provisioning CSV file, and nothing else. parse() here decodes the bytes
+ * (decode.ts), finds the dialect (dialect.ts) and header (header.ts), and checks every line against
+ * the column registry (columns.ts, the one list of columns) and the zod row schema per mode
+ * (row-schema.ts, rows.ts), optionally on worker threads (check-pool.ts). Pure: no database, queue
+ * or HTTP (dependency-cruiser rule csv-stays-pure); it imports only itself, src/errors.ts and
+ * packages. Anything above may import it: provisioning, services, jobs, routes, openapi, app.ts.
+ */
 import type Papa from 'papaparse'
 import { createBatchChecker, createPapa, emptyFields, parseRecord, type BatchChecker, type BatchSetup, type RecordBatch } from './batches.js'
 import { createClock, type Clock } from './clock.js'
@@ -7,7 +15,8 @@ import { fileError } from './file-errors.js'
 import { resolveHeader, type Header } from './header.js'
 import { RecordReader, type Dialect } from './records.js'
 import { createLineTally, type CheckedLines } from './rows.js'
-import { DEFAULT_LIMITS, type CsvRow, type LineError, type Limits, type ParseOptions, type ParseResult } from './types.js'
+import type { ParseOptions } from './parse-options.js'
+import { DEFAULT_LIMITS, type CsvRow, type LineError, type Limits, type ParseResult } from './types.js'
 
 /** Characters handed to papaparse at once: about 2 ms of parsing, so yields stay frequent. */
 const BATCH_CHARS = 128 * 1024

@@ -152,13 +152,6 @@ export function compileRowSchema (names: readonly string[], mode: Mode): Compile
   return { mode, names: [...names], schema }
 }
 
-/** Cells of a parsed line, by header name (missing trailing cells read as empty). */
-export function toRawRow (names: readonly string[], cells: readonly string[]): RawRow {
-  const row: RawRow = {}
-  for (let i = 0; i < names.length; i++) row[names[i] as string] = cells[i] ?? ''
-  return row
-}
-
 /** zod issues → line errors; the message names the column, never the value. */
 export function issuesToLineErrors (issues: readonly z.core.$ZodIssue[], lineNumber: number): LineError[] {
   return issues.map((issue) => {

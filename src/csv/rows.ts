@@ -65,7 +65,7 @@ export function createLineChecker (header: Header, limits: Limits, delimiter: st
     if (cells.length > limits.maxColumns) {
       return fault('csvOverLimit', lineNumber, `the line has ${cells.length} fields, more than the limit of ${limits.maxColumns} columns`)
     }
-    // One pass: limit, trim, and the object zod validates (toRawRow, inlined for speed).
+    // One pass: limit, trim, and the object zod validates.
     const input: RawRow = {}
     for (let i = 0; i < cells.length; i++) {
       let cell = cells[i] as string

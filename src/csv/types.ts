@@ -1,6 +1,4 @@
-import type { BatchSetup, RecordBatch } from './batches.js'
 import type { LineErrorCode } from './line-errors.js'
-import type { CheckedLines } from './rows.js'
 
 export const MODES = ['user', 'device', 'useranddevice', 'rainbowvoice'] as const
 export type Mode = (typeof MODES)[number]
@@ -26,39 +24,6 @@ export interface Limits {
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = { maxColumns: 200, maxFieldChars: 4096, maxRows: 250_000 }
-
-export interface ParseOptions {
-  endpoint: EndpointKind
-  /** One character; detected among `;` `,` TAB `|` from the header line when absent. */
-  delimiter?: string | undefined
-  /** One character, default `%`; null disables comments. */
-  comment?: string | null | undefined
-  limits?: Partial<Limits> | undefined
-  /** Longest stretch of synchronous work between two yields to the event loop (default 5 ms). */
-  budgetMs?: number | undefined
-  /**
-   * Streams the lines instead of collecting them, to keep memory flat on large files: called after
-   * each batch (about 128 K characters) with its rows and line errors, which the result then leaves
-   * out. A file-level error can still reject afterwards: what was handed over belongs to a refused file.
-   */
-  onRows?: ((rows: CsvRow[], errors: LineError[], mode: Mode) => void | Promise<void>) | undefined
-  /**
-   * Splits and validates the lines on these threads, batch after batch, while this thread counts
-   * them, finds duplicate logins and runs `onRows`: the same result, in less time on several cores.
-   */
-  pool?: LineThreads | undefined
-  /**
-   * False leaves every row's `raw` empty: the check never shows a line, and copying the lines from
-   * the threads to the event loop was a third of what they sent.
-   */
-  keepRaw?: boolean | undefined
-}
-
-/** Threads that check batches of lines (check-pool.ts). */
-export interface LineThreads {
-  readonly threads: number
-  check: (setup: BatchSetup, batch: RecordBatch) => Promise<CheckedLines>
-}
 
 export interface LineError {
   /** 1-based physical line of the file (comment, blank and continuation lines counted). */

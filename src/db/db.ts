@@ -1,3 +1,10 @@
+/**
+ * src/db: the Db interface (this file) over PostgreSQL (postgres.ts) and embedded PGlite
+ * (pglite.ts), the migration runner (migrate.ts, over migrations/), and one repository file per
+ * table group with raw, parameterised SQL. It is the floor: it imports only itself, src/util and
+ * packages, types included (dependency-cruiser rule db-is-the-floor; move a shared type down here
+ * rather than import it). Any room may import it.
+ */
 /** What repositories need from a database: the same surface over pg and PGlite. */
 export interface Queryable {
   readonly kind: 'pglite' | 'postgres'

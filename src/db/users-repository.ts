@@ -1,15 +1,5 @@
 import { manyRows, type Queryable } from './db.js'
-import { writableFieldsSelect, type WritableUserFields } from './users-write-repository.js'
-
-export interface EmailEntry { email: string, type: 'home' | 'work' | 'other' }
-export interface PhoneEntry {
-  number: string
-  numberE164?: string
-  country?: string
-  type: 'home' | 'work' | 'other'
-  deviceType: 'landline' | 'mobile' | 'fax' | 'other'
-  isVisibleByOthers?: boolean
-}
+import { writableFieldsSelect, type EmailEntry, type PhoneEntry, type WritableUserFields } from './users-write-repository.js'
 
 export interface UserRow {
   id: string

@@ -1,5 +1,14 @@
 import type { Queryable } from './db.js'
-import type { EmailEntry, PhoneEntry } from './users-repository.js'
+
+export interface EmailEntry { email: string, type: 'home' | 'work' | 'other' }
+export interface PhoneEntry {
+  number: string
+  numberE164?: string
+  country?: string
+  type: 'home' | 'work' | 'other'
+  deviceType: 'landline' | 'mobile' | 'fax' | 'other'
+  isVisibleByOthers?: boolean
+}
 
 /** User fields a CSV line writes, by the admin API's names. */
 export interface WritableUserFields {

@@ -1,3 +1,10 @@
+/**
+ * src/notifications: what Rainbow clients are told over XMPP. Commands and import progress are
+ * written to the transactional outbox (db/outbox-repository.ts) in the same transaction as the
+ * change; this relay delivers them at least once with a stable stanza id (stanzas.ts,
+ * xmpp-sender.ts). It imports db and provisioning; the entries (server.ts, worker.ts) start the
+ * relay and routes record commands through commands.ts.
+ */
 import type { Logger } from 'pino'
 import type { Db } from '../db/db.js'
 import { claimOwed, countOwed, markSent, releaseFailed, releaseUnattempted } from '../db/outbox-repository.js'

@@ -1,3 +1,10 @@
+/**
+ * src/openapi: the committed OpenAPI document and Postman collection, generated from the routes'
+ * zod schemas by building the app (this file) and written or checked by the scripts write.ts
+ * (`npm run openapi`) and postman.ts (`npm run postman`). responses.ts, the shared error responses
+ * and CSV upload description, is the one file imported from outside (plugins/openapi.ts); the rest
+ * is imported only by these scripts, since document.ts imports app.ts.
+ */
 import { buildApp } from '../app.js'
 import type { Db } from '../db/db.js'
 

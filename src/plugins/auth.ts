@@ -1,3 +1,9 @@
+/**
+ * src/plugins: fastify-plugins that decorate or guard every route: authentication and roles (this
+ * file), operator access, limits, metrics, OpenAPI, response headers and the error handler. They
+ * import db, services, errors and openapi/responses.ts; only app.ts registers them, and they never
+ * import an entry (dependency-cruiser rule no-entry-from-routes-or-plugins).
+ */
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyReply, FastifyRequest } from 'fastify'

@@ -1,6 +1,6 @@
 import type { RowValues } from '../csv/types.js'
-import type { PhoneEntry, PlannedUser } from '../db/users-repository.js'
-import type { WritableUserFields } from '../db/users-write-repository.js'
+import type { PlannedUser } from '../db/users-repository.js'
+import type { PhoneEntry, WritableUserFields } from '../db/users-write-repository.js'
 
 /** The user fields a CSV line can set, with the names of the admin API (and of the plan's changes). */
 export type UserFields = WritableUserFields

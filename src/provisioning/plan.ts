@@ -1,3 +1,9 @@
+/**
+ * src/provisioning: what a checked CSV file does. check.ts checks a file against the company,
+ * plan.ts (this file, pure) turns rows and the current state into operations, apply.ts writes
+ * them through the repositories, reports.ts shapes the per-line results, codes.ts lists the plan
+ * codes. It imports csv, db, util and errors; jobs, routes, notifications and openapi import it.
+ */
 import type { CsvRow, LineError, Mode } from '../csv/types.js'
 import type { PhoneNumberRow } from '../db/pbx-repository.js'
 import type { PlannedUser } from '../db/users-repository.js'

@@ -1,5 +1,12 @@
+/**
+ * src/routes: the HTTP API, one encapsulated plugin per area (authentication/, massprovisioning/,
+ * admin/, health.ts), registered here with their prefixes. Handlers map input to services,
+ * provisioning, csv, jobs and notifications and back; request and response shapes come from
+ * src/schemas. Only app.ts imports this file, and routes never import an entry
+ * (dependency-cruiser rule no-entry-from-routes-or-plugins).
+ */
 import type { FastifyPluginAsync } from 'fastify'
-import type { LineThreads } from '../csv/types.js'
+import type { LineThreads } from '../csv/parse-options.js'
 import type { Db } from '../db/db.js'
 import health, { type ReadinessCheck } from './health.js'
 import authentication from './authentication/index.js'

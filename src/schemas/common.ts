@@ -1,3 +1,8 @@
+/**
+ * src/schemas: zod schemas shared by several routes (ids, paging, the admin views), which also feed
+ * the OpenAPI document. A schema used by one route stays in that route's file. It imports only
+ * util; routes import it.
+ */
 import { z } from 'zod'
 import { ID_PATTERN } from '../util/ids.js'
 import { isSafeText } from '../util/safe-text.js'

@@ -1,3 +1,9 @@
+/**
+ * src/services: domain operations that know nothing of HTTP: companies and admins (this file),
+ * application tokens and their credentials, company scope, passwords (argon2id on hash-pool.ts),
+ * login backoff, the PBX inventory, the demo seed and the admin user view. They import db, csv,
+ * util and errors; routes, plugins, jobs, app.ts and the entries import them.
+ */
 import type { Db, Queryable } from '../db/db.js'
 import { isUniqueViolation } from '../db/db.js'
 import { findCompany, findOrganizationByName, insertCompany, insertOrganization } from '../db/companies-repository.js'

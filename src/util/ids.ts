@@ -1,3 +1,8 @@
+/**
+ * src/util: small helpers any room may use: ids (this file), correlation ids, the body idle guard
+ * and the slot gate. A leaf: it imports nothing from src (dependency-cruiser rule util-is-a-leaf),
+ * so db may use it too.
+ */
 import { randomFillSync } from 'node:crypto'
 
 // One randomFillSync per 512 ids instead of a randomBytes call per id (6 µs each: a 100,000-line

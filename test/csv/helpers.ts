@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { expect } from 'vitest'
 import { lineOfFileError } from '../../src/csv/file-errors.js'
 import { parseCsv } from '../../src/csv/parse.js'
-import type { EndpointKind, ParseOptions, ParseResult } from '../../src/csv/types.js'
+import type { ParseOptions } from '../../src/csv/parse-options.js'
+import type { EndpointKind, ParseResult } from '../../src/csv/types.js'
 import { RainbowError } from '../../src/errors.js'
 
 export const fixture = (name: string) => readFileSync(new URL(`../fixtures/csv/${name}`, import.meta.url))

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { createCheckPool } from '../../src/csv/check-pool.js'
-import type { CsvRow, LineError, ParseOptions } from '../../src/csv/types.js'
+import type { ParseOptions } from '../../src/csv/parse-options.js'
+import type { CsvRow, LineError } from '../../src/csv/types.js'
 import { childEnv, spawnNode, within, type Proc } from '../helpers/processes.js'
 import { csv, fileErrorOf, fixture, parse } from './helpers.js'
 

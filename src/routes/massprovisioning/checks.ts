@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { LineThreads } from '../../csv/types.js'
+import type { LineThreads } from '../../csv/parse-options.js'
 import type { Db } from '../../db/db.js'
 import { findCommandReport } from '../../db/commands-repository.js'
 import { Errors, RainbowError } from '../../errors.js'
