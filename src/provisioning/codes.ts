@@ -7,8 +7,6 @@ export const PlanCodes = {
   extensionNotLinkedToEquipment: 1001,
   extensionHasNoIdentifier: 1002,
   extensionDoesNotExist: 1003,
-  extensionLookupFailure: 1004,
-  extensionConflict: 1005,
   nonUniqueEquipmentForExtension: 1006,
   userAlreadyAssociatedToExtension: 1007,
   extensionAssociatedToAnotherUser: 1008,

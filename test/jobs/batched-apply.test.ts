@@ -13,7 +13,8 @@ import { loadSnapshot } from '../../src/provisioning/snapshot.js'
 import { newId } from '../../src/util/ids.js'
 import { dbKinds, intercepting } from '../helpers/databases.js'
 import { useWorld } from '../helpers/fixtures.js'
-import { addUser, holdNumber } from './helpers/import-app.js'
+import { loadInventory } from '../../src/services/pbx-inventory.js'
+import { addUser, holdNumber, numberOf } from './helpers/import-app.js'
 
 // Lines of one chunk are applied in batches (one statement per kind of change); the result must be
 // the one a line-by-line apply gives, whatever the lines do to each other, and a batch the database
@@ -160,6 +161,41 @@ describe.each(dbKinds())('batched apply on %s', (kind) => {
     const live = await suite.tdb.db.query<{ who: string, companyId: string }>(
       'SELECT split_part(login_email, \'-\', 1) AS who, company_id AS "companyId" FROM users WHERE login_email LIKE $1 AND deleted_at IS NULL ORDER BY who', [`%-${tag}@example.com`])
     expect(live).toEqual([{ who: 'p', companyId: suite.world.companyA }, { who: 'q', companyId: suite.world.companyB }, { who: 'r', companyId: suite.world.companyA }])
+  })
+
+  it('a number removed from the inventory between planning and applying fails its attach (1009) or detach (1012) alone', async () => {
+    const tag = newId().slice(-8)
+    const e = (k: string) => `${k}-${tag}@example.com`
+    await addUser(suite.tdb.db, suite.world.companyA, e('taker'))
+    const holder = await addUser(suite.tdb.db, suite.world.companyA, e('holder'))
+    const other = await addUser(suite.tdb.db, suite.world.companyA, e('other'))
+    const [n1, n2, n3] = [1, 2, 3].map((k) => String(7_000_000 + parseInt(tag.slice(-4), 16) * 10 + k)) as [string, string, string]
+    const pbxId = (await listPbxs(suite.tdb.db, suite.world.companyA))[0]!.pbxId
+    await loadInventory(suite.tdb.db, { companyId: suite.world.companyA, pbxId, numbers: [{ shortNumber: n1, internalNumber: null, number: null }, { shortNumber: n2, internalNumber: null, number: null }, { shortNumber: n3, internalNumber: null, number: null }] })
+    await holdNumber(suite.tdb.db, holder, pbxId, n2)
+    await holdNumber(suite.tdb.db, other, pbxId, n3)
+    const entries = await planned(suite.world.companyA, [
+      '__action__;loginEmail;pbxId;pbxShortNumber',
+      `attach;${e('taker')};${pbxId};${n1}`,
+      `detach;${e('holder')};;`,
+      `detach;${e('other')};;`,
+    ].join('\n') + '\n')
+    expect(entries.map((x) => x.outcome)).toEqual(['attach', 'detach', 'detach'])
+    await suite.tdb.db.query('DELETE FROM phone_numbers WHERE company_id = $1 AND short_number = ANY($2::text[])', [suite.world.companyA, [n1, n2]])
+
+    const results = await suite.tdb.db.transaction((tx) => applyEntries(tx, entries, { ...ctx, companyId: suite.world.companyA }))
+    expect(results.map((r) => [r.lineNumber, r.status, r.errorCode])).toEqual([[2, 'failed', 1009], [3, 'failed', 1012], [4, 'success', null]])
+    expect((await numberOf(suite.tdb.db, pbxId, n3)).userId).toBeNull()
+  })
+
+  it('a line the database refuses for a reason of its own (not a race, not transient) fails alone as 3199; the others apply', async () => {
+    const tag = newId().slice(-8)
+    const emails = Array.from({ length: 3 }, (_, i) => `s${i}-${tag}@example.com`)
+    for (const m of emails) await addUser(suite.tdb.db, suite.world.companyA, m, { firstName: 'Before' })
+    const body = ['__action__;loginEmail;firstName', ...emails.map((m, i) => `upsert;${m};After${i}`)].join('\n') + '\n'
+    // Refused three times: the chunk without savepoints, the batch, then the first line alone.
+    const report = await importFile(refusing(suite.tdb.db, 'UPDATE users u SET', 3), suite.world.companyA, suite.world.adminA.id, body, 100)
+    expect(report).toEqual([{ lineNumber: 2, status: 'failed', errorCode: 3199 }, { lineNumber: 3, status: 'success', errorCode: null }, { lineNumber: 4, status: 'success', errorCode: null }])
   })
 
   it('a batch refused inside the import rolls its chunk back; the chunk is applied again, each line once', async () => {
