@@ -71,13 +71,11 @@ describe('file-level errors (400, contract §6 codes, line in errorDetails)', ()
   })
 
   describe('limits (D8, 400504)', () => {
-    it('a 100,000-column line is refused quickly and without holding much memory', async () => {
+    it('a 100,000-column line is refused without holding much memory (its speed is measured by npm run bench)', async () => {
       const before = process.memoryUsage().heapUsed
-      const started = performance.now()
       const e = await fileErrorOf(parse(`${USER_HEADER}\ncreate;a@example.com;;A;B${';x'.repeat(100_000)}\n`))
       expect(e).toMatchObject({ status: 400, code: 400504, line: 2 })
       expect(e.details).toMatch(/100005 fields, more than the limit of 200 columns/)
-      expect(performance.now() - started).toBeLessThan(2000)
       expect(process.memoryUsage().heapUsed - before).toBeLessThan(100 * 1024 * 1024)
     })
 

@@ -30,11 +30,10 @@ const endpoint = fc.constantFrom<EndpointKind>('import', 'synchronize', 'rainbow
 const FILE_CODES = [400501, 400502, 400504, 400506, 400508]
 
 describe('fuzz: random CSV-ish input', () => {
-  it('only ever rejects with a file-level RainbowError 400, within 1 s per KB, and never echoes a password', async ({ task }) => {
+  it('only ever rejects with a file-level RainbowError 400, and never echoes a password', async ({ task }) => {
     let runs = 0
     await fc.assert(fc.asyncProperty(csvish, endpoint, fc.boolean(), async (text, kind, asBytes) => {
       runs++
-      const started = performance.now()
       let output: string
       try {
         const r = await parse(asBytes ? Buffer.from(text) : text, kind)
@@ -52,7 +51,6 @@ describe('fuzz: random CSV-ish input', () => {
         output = `${err.message} ${JSON.stringify(err.toBody())}`
       }
       expect(output).not.toContain(SECRET)
-      expect(performance.now() - started).toBeLessThan(1000 * Math.max(1, text.length / 1024))
     }), { numRuns: Number(process.env.FUZZ_RUNS ?? 400) })
     report(task, { runs })
   })

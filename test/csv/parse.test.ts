@@ -121,12 +121,11 @@ describe('parseCsv', () => {
       if (running) setImmediate(tick)
     }
     setImmediate(tick)
-    const started = performance.now()
     const r = await parse(text, 'import', { budgetMs: 5 })
-    const elapsed = performance.now() - started
     running = false
     expect(r.rows).toHaveLength(20_000)
-    // The budget is 5 ms; a loose bound keeps the test stable on a busy machine (GC pauses aside).
-    expect(ticks).toBeGreaterThan(elapsed / 40)
+    // Counted, not timed: a parse that never yields lets the loop turn once; 20,000 rows take well
+    // over three 5 ms budgets on any machine this runs on.
+    expect(ticks).toBeGreaterThan(3)
   })
 })
