@@ -180,7 +180,9 @@ describe.each(dbKinds())('imports that fail or are cancelled on %s', (kind) => {
     await cancelImport(suite.tdb.db, second.reqId, 'a test')
   })
 
-  it.skipIf(kind !== 'postgres')('the watchdog skips an import whose chunk is being committed, without waiting for it', async () => {
+  // PGlite runs one statement at a time: a chunk and the watchdog cannot overlap there.
+  const onPostgres = kind === 'postgres' ? it : undefined
+  onPostgres?.('the watchdog skips an import whose chunk is being committed, without waiting for it', async () => {
     const file = await accept(1, { companyId: suite.world.companyC })
     await suite.tdb.db.query('UPDATE imports SET updated_at = now() - interval \'10 seconds\' WHERE req_id = $1', [file.reqId])
     const watchdog = startStallWatchdog({ db: suite.tdb.db, logger: silent, stallSeconds: 5, intervalMs: 3_600_000 })
@@ -234,7 +236,7 @@ describe.each(dbKinds())('imports that fail or are cancelled on %s', (kind) => {
     expect(again).toMatchObject({ ended: false, imp: { status: 'Cancelled', succeeded: 6 } })
   })
 
-  it.skipIf(kind !== 'postgres')('a cancel arriving inside a chunk waits for its commit: that chunk is applied whole, nothing after it', async () => {
+  onPostgres?.('a cancel arriving inside a chunk waits for its commit: that chunk is applied whole, nothing after it', async () => {
     const file = await accept(8)
     let cancel: Promise<Awaited<ReturnType<typeof cancelImport>>> | undefined
     let settledInside = false
