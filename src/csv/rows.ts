@@ -75,7 +75,9 @@ export function createLineChecker (header: Header, limits: Limits, delimiter: st
       if (edgeSpace(cell)) cells[i] = cell = cell.trim()
       if (i < names.length) input[names[i] as string] = cell
     }
-    const action = cells[actionIndex] ?? ''
+    let action = cells[actionIndex] ?? ''
+    // The seed: "delete, update or create (by default)".
+    if (action === '' && mode === 'user') input.__action__ = action = 'create'
     if (!actions.has(action)) {
       const what = action === '' ? 'empty __action__' : `invalid __action__ ${quoted(action) ?? '(a value with unexpected characters)'}`
       return fault('csvInvalidAction', lineNumber, `${what} in a ${mode} file: expected ${ACTIONS[mode].join(', ')}${ACTION_HINTS[mode] ?? ''}`, true)
