@@ -137,10 +137,10 @@ describe('planRows, user mode', () => {
     expect(e!.ops).toEqual([])
   })
 
-  it('update of the password alone is an update; the plan says "set", the op carries the value', async () => {
+  it('update of the password alone is an update; the plan says "changed" (never from: null), the op carries the value', async () => {
     const eric = userRow('eric@example.com')
     const [e] = await plan([USER_HEADER, `update;eric@example.com;${PASSWORD};;;;`], { users: [eric] })
-    expect(e).toMatchObject({ outcome: 'update', changes: { password: { from: null, to: 'set' } } })
+    expect(e).toMatchObject({ outcome: 'update', changes: { password: { from: 'hidden', to: 'changed' } } })
     expect(e!.ops).toEqual([{ kind: 'updateUser', userId: eric.id, fields: {}, password: PASSWORD }])
     expect(JSON.stringify(shown([e!]))).not.toContain(PASSWORD)
   })
@@ -551,7 +551,7 @@ describe('planRows, useranddevice mode (synchronize)', () => {
   it('never puts a password value anywhere but the op that sets it', async () => {
     const eric = userRow('eric@example.com')
     const entries = await sync([`upsert;eric@example.com;${PASSWORD};;;;;;;`, `sync;new@example.com;${PASSWORD}x;;;;;;;`], { users: [eric] })
-    expect(entries.map((e) => e.changes?.password ?? e.set?.includes('password'))).toEqual([{ from: null, to: 'set' }, true])
+    expect(entries.map((e) => e.changes?.password ?? e.set?.includes('password'))).toEqual([{ from: 'hidden', to: 'changed' }, true])
     expect(JSON.stringify(shown(entries))).not.toContain(PASSWORD)
     expect(entries.flatMap((e) => e.ops).map((o) => 'password' in o ? o.password : undefined)).toEqual([PASSWORD, `${PASSWORD}x`])
   })
