@@ -25,8 +25,8 @@ describe('parseCsv', () => {
       mobilePhones: ['+4998765432'],
       emails: ['alice.johns@company.com'],
     })
-    // Empty cells are null (update ignores them, sync clears them); empty indexed cells are left out.
-    expect(r.rows[1]?.values).toMatchObject({ jobTitle: 'Tech Support', firstName: null, businessPhones: [] })
+    // Empty cells are null (update ignores them, sync clears them); an empty indexed cell is '' at its index.
+    expect(r.rows[1]?.values).toMatchObject({ jobTitle: 'Tech Support', firstName: null, businessPhones: [''] })
   })
 
   it('reads an empty __action__ as create in a user file (the seed: "create (by default)"), and only there', async () => {
@@ -71,9 +71,9 @@ describe('parseCsv', () => {
     })
   })
 
-  it('gathers indexed columns in index order, empty cells left out', async () => {
+  it('gathers indexed columns by index: an empty cell is \'\', an index the header lacks is null', async () => {
     const r = await parse(csv('__action__;loginEmail;tags1;tags0;email1;email0;service0;mobilePhone3', 'create;a@example.com;b;a;;Home@Example.org;Gold;+33601020304'))
-    expect(r.rows[0]?.values).toEqual({ tags: ['a', 'b'], emails: ['home@example.org'], services: ['Gold'], mobilePhones: ['+33601020304'] })
+    expect(r.rows[0]?.values).toEqual({ tags: ['a', 'b'], emails: ['home@example.org', ''], services: ['Gold'], mobilePhones: [null, null, null, '+33601020304'] })
   })
 
   it('blanks the password cell in raw, keeping the rest of the line as written', async () => {

@@ -188,8 +188,8 @@ describe.each(dbKinds())('POST /users/imports/check on %s', (kind) => {
     const held = await run(1_000_000)
     const probed = await run(0)
     expect(probed).toEqual(held)
-    expect(held.plan.map((e) => e.errorCode ?? e.outcome)).toEqual(['create', 'update', 409600, 3101, 1010])
-    expect(held.plan[1]).toMatchObject({ userId: world.plainUser.id, changes: { firstName: { to: 'Plain' } } })
+    expect(held.plan!.map((e) => e.errorCode ?? e.outcome)).toEqual(['create', 'update', 409600, 3101, 1010])
+    expect(held.plan![1]).toMatchObject({ userId: world.plainUser.id, changes: { firstName: { to: 'Plain' } } })
   })
 
   // Over 512 KB the app parses and validates the lines on its worker threads.
@@ -206,7 +206,7 @@ describe.each(dbKinds())('POST /users/imports/check on %s', (kind) => {
     expect(res.statusCode).toBe(200)
     const here = (await checkCsv(tdb.db, { companyId: world.companyA, endpoint: 'import', body: Buffer.from(body), nostrict: false, caller: { id: world.adminA.id, rank: 1 } })).toObject()
     const threaded = res.json<CheckBody>()
-    expect(threaded.data.plan.map((e, i) => ({ ...e, userId: here.data.plan[i]?.userId }))).toEqual(here.data.plan)
+    expect(threaded.data.plan.map((e, i) => ({ ...e, userId: here.data.plan![i]?.userId }))).toEqual(here.data.plan)
     expect({ ...threaded.data, plan: [] }).toEqual({ ...here.data, plan: [] })
     expect(threaded.data.errors.map((e) => [e.lineNumber, e.code])).toEqual([[6001, 3004], [9001, 3013]])
     expect(threaded.data.plan[2999]).toMatchObject({ outcome: 'update', userId: world.plainUser.id })
