@@ -150,13 +150,17 @@ export type LineChecker = ReturnType<typeof createLineChecker>
 
 /**
  * The checks that need every line before: the row limit (D8) and a loginEmail already on an earlier
- * line (compared without case; the error goes on the later line, which becomes invalid). Batches
- * are added in file order; a batch's fault is thrown after its rows are counted.
+ * line (compared without case; the error goes on the later line, which becomes invalid), except an
+ * attach or force_attach right after a detach of the same user: moving a user to another extension
+ * takes those two lines, in the order the seed's device mode implies. Batches are added in file
+ * order; a batch's fault is thrown after its rows are counted.
  */
 export function createLineTally (limits: Limits) {
   // A dictionary, not a Map: a property key is internalised, which copies the e-mail out of the
   // parsed text it was cut from. Map keys (here, and the planner's) kept every batch of a 25 MB file alive.
   const firstLineOf: Record<string, number> = Object.create(null) as Record<string, number>
+  // The logins whose only line so far is a detach: one attach may follow.
+  const detachedOnly: Record<string, true> = Object.create(null) as Record<string, true>
   let dataLines = 0
 
   const count = (lineNumber: number) => {
@@ -178,8 +182,14 @@ export function createLineTally (limits: Limits) {
         const first = firstLineOf[row.loginEmail]
         if (first === undefined) {
           firstLineOf[row.loginEmail] = row.lineNumber
+          if (row.action === 'detach') detachedOnly[row.loginEmail] = true
           continue
         }
+        if (detachedOnly[row.loginEmail] === true && (row.action === 'attach' || row.action === 'force_attach')) {
+          delete detachedOnly[row.loginEmail]
+          continue
+        }
+        delete detachedOnly[row.loginEmail]
         merged ??= []
         while (copied < at) merged.push(errors[copied++] as LineError)
         merged.push({ lineNumber: row.lineNumber, column: 'loginEmail', code: LineErrorCodes.duplicateLogin, message: `loginEmail: already on line ${first} (compared without case)` })
