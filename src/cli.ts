@@ -117,7 +117,7 @@ const COMMANDS: Record<string, { options: string[], required?: string[], secret?
       const companyId = need(a, 'company')
       if (!(await findCompany(rt.db, companyId))) throw new UsageError(`company ${companyId} does not exist`)
       const page = await listLiveUsers(rt.db, companyId, { limit, offset }, SUPERADMIN_RANK)
-      return { total: page.total, users: page.rows.map(toUserView) }
+      return { total: page.total, users: page.rows.map((u) => toUserView(u)) }
     },
   },
   'rekey-secrets': {
