@@ -10,6 +10,7 @@ import checks from './massprovisioning/checks.js'
 import commandReports, { commandRefusals } from './massprovisioning/command-reports.js'
 import template from './massprovisioning/template.js'
 import imports from './massprovisioning/imports.js'
+import enduser from './enduser/index.js'
 import type { ImportQueue } from '../jobs/queue.js'
 import type { LoginBackoff } from '../services/login-backoff.js'
 
@@ -27,11 +28,18 @@ export interface RoutesOptions {
 export const MASSPRO_PREFIX = '/api/rainbow/massprovisioning/v1.0'
 export const AUTH_PREFIX = '/api/rainbow/authentication/v1.0'
 export const ADMIN_PREFIX = '/api/rainbow/admin/v1.0'
+export const ENDUSER_PREFIX = '/api/rainbow/enduser/v1.0'
 
 const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
   await app.register(health, { checks: opts.checks })
   await app.register(authentication, { prefix: AUTH_PREFIX, db: opts.db, requireAppAuth: opts.requireAppAuth, loginBackoff: opts.loginBackoff })
   await app.register(about, { prefix: MASSPRO_PREFIX, version: opts.version })
+
+  // Any signed-in user: the SDK's reads around sign-in (contract §8).
+  await app.register(async function userScope (scope) {
+    scope.addHook('onRequest', scope.authenticate)
+    await scope.register(enduser, { prefix: ENDUSER_PREFIX, db: opts.db })
+  })
 
   // Everything below needs a Bearer JWT of an administrator (D12).
   await app.register(async function adminScope (scope) {
