@@ -51,6 +51,7 @@ export default fp(async (app) => {
         { name: 'authentication', description: 'Login (HTTP Basic → JWT), logout' },
         { name: 'massprovisioning', description: 'CSV checks, imports, synchronization, reports, templates' },
         { name: 'admin', description: 'Read API over users and PBX numbers' },
+        { name: 'enduser', description: 'The reads the official SDK makes around sign-in: a user, a company' },
       ],
     },
     transform: (args) => {
