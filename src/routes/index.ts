@@ -11,6 +11,7 @@ import commandReports, { commandRefusals } from './massprovisioning/command-repo
 import template from './massprovisioning/template.js'
 import imports from './massprovisioning/imports.js'
 import enduser from './enduser/index.js'
+import userList from './massprovisioning/user-list.js'
 import type { ImportQueue } from '../jobs/queue.js'
 import type { LoginBackoff } from '../services/login-backoff.js'
 
@@ -52,6 +53,7 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
     await scope.register(commandReports, { prefix: MASSPRO_PREFIX, db: opts.db })
     await scope.register(template, { prefix: MASSPRO_PREFIX })
     await scope.register(imports, { prefix: MASSPRO_PREFIX, db: opts.db, queue: opts.queue })
+    await scope.register(userList, { prefix: MASSPRO_PREFIX, db: opts.db })
   })
 }
 
