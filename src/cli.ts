@@ -9,11 +9,13 @@ import { findCompany } from './db/companies-repository.js'
 import { migrate } from './db/migrate.js'
 import { isUniqueViolation } from './db/db.js'
 import { deriveSecretsKey } from './services/app-credentials.js'
+import { ApiKeyError, createApiKeyService } from './services/api-keys.js'
 import { ApplicationNotFoundError, createApplicationService } from './services/applications.js'
 import { RedirectUriError } from './services/redirect-uris.js'
 import { InventoryError, loadInventory, parseInventory } from './services/pbx-inventory.js'
 import { ADMIN_ROLES, TenantError, createTenantService, type AdminRole } from './services/tenants.js'
 import { toUserView } from './services/user-view.js'
+import { ID_PATTERN } from './util/ids.js'
 import { createLogger } from './logger.js'
 import { readPassword, SecretInputError } from './cli-secret.js'
 import { rekeySecrets, SecretsKeyError } from './services/secrets-key.js'
@@ -35,6 +37,9 @@ const USAGE = `usage: massprov <command> [options]   (database chosen by the env
                  (with --redirect-uri it is an OAuth client: confidential, with a client secret shown once, unless --public)
   update-app     --app-id ID [--redirect-uri U]... [--public | --confidential]
                  (--redirect-uri replaces the list; --confidential issues a new client secret, shown once)
+  create-api-key --user ID                                  (a key for the SDK's API-key mode, shown once)
+  list-api-keys  --user ID                                  (ids and dates, never the keys)
+  revoke-api-key --key-id ID
   load-pbx       --company ID --pbx PBXID --file F.csv     (lines shortNumber;internalNumber;number)
   list-users     --company ID [--limit N] [--offset N]
   rekey-secrets  [--from previous|jwt-secret]                (re-encrypt application secrets under SECRETS_KEY)
@@ -47,6 +52,12 @@ type Command = (rt: Runtime, args: Args, config: Config, password?: string) => P
 function need (args: Record<string, string | undefined>, name: string): string {
   const v = args[name]
   if (v === undefined || v.trim() === '') throw new UsageError(`--${name} is required`)
+  return v
+}
+
+function anId (args: Record<string, string | undefined>, name: string): string {
+  const v = need(args, name)
+  if (!ID_PATTERN.test(v)) throw new UsageError(`--${name} must be a 24-character hexadecimal id`)
   return v
 }
 
@@ -123,6 +134,21 @@ const COMMANDS: Record<string, { options: string[], multi?: string[], flags?: st
           .updateOAuth(need(a, 'app-id'), { redirectUris, public: kind })))
     },
   },
+  'create-api-key': {
+    options: ['user'],
+    required: ['user'],
+    run: (rt, a) => createApiKeyService(rt.db).create(anId(a, 'user')),
+  },
+  'list-api-keys': {
+    options: ['user'],
+    required: ['user'],
+    run: async (rt, a) => ({ userId: anId(a, 'user'), keys: await createApiKeyService(rt.db).list(anId(a, 'user')) }),
+  },
+  'revoke-api-key': {
+    options: ['key-id'],
+    required: ['key-id'],
+    run: (rt, a) => createApiKeyService(rt.db).revoke(anId(a, 'key-id')),
+  },
   'load-pbx': {
     options: ['company', 'pbx', 'file', 'name'],
     required: ['company', 'pbx', 'file'],
@@ -148,7 +174,7 @@ const COMMANDS: Record<string, { options: string[], multi?: string[], flags?: st
       const companyId = need(a, 'company')
       if (!(await findCompany(rt.db, companyId))) throw new UsageError(`company ${companyId} does not exist`)
       const page = await listLiveUsers(rt.db, companyId, { limit, offset }, SUPERADMIN_RANK)
-      return { total: page.total, users: page.rows.map(toUserView) }
+      return { total: page.total, users: page.rows.map((u) => toUserView(u)) }
     },
   },
   'rekey-secrets': {
@@ -227,7 +253,7 @@ async function main (argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n')
     return 0
   } catch (err) {
-    const known = err instanceof UsageError || err instanceof SecretInputError || err instanceof SecretsKeyError || err instanceof TenantError || err instanceof InventoryError ||
+    const known = err instanceof UsageError || err instanceof SecretInputError || err instanceof SecretsKeyError || err instanceof TenantError || err instanceof InventoryError || err instanceof ApiKeyError ||
       err instanceof ConfigError || err instanceof DataDirLockedError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     process.stderr.write(`massprov ${name}: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`)
     if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`)

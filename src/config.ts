@@ -5,7 +5,7 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
 
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('HTTP port'),
   HOST: z.string().min(1).default('127.0.0.1').describe('HTTP bind address (0.0.0.0 in containers)'),
   DATA_DIR: z.string().min(1).default('./data').describe('Embedded mode: where PGlite and the generated secrets live'),

@@ -8,6 +8,7 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["x-rainbow-app-auth"]',
   'req.headers.apikey',
+  'req.headers["x-rainbow-api-key"]',
   'req.headers.cookie',
   'headers.authorization',
   'password', '*.password', '*.*.password',

@@ -249,6 +249,21 @@ describe.concurrent.each(dbKinds())('massprov CLI on %s', (kind) => {
       refused(await run('cancel-import', '--req-id', 'f'.repeat(64)), /no import with reqId f{64}/)
     }, 60_000)
 
+    it('create-api-key shows a key once; list-api-keys never shows it; revoke-api-key ends it (once)', async () => {
+      const userId = admins.company_admin!.userId
+      const created = ok(await run('create-api-key', '--user', userId)) as { keyId: string, userId: string, apiKey: string }
+      expect(Object.keys(created).sort()).toEqual(['apiKey', 'keyId', 'userId'])
+      expect(created.keyId).toMatch(ID)
+      expect(created.apiKey.length).toBeGreaterThanOrEqual(40)
+      const listed = await run('list-api-keys', '--user', userId)
+      expect(ok(listed)).toEqual({ userId, keys: [{ keyId: created.keyId, createdAt: expect.any(String), revokedAt: null }] })
+      expect(listed.stdout).not.toContain(created.apiKey)
+      expect(ok(await run('revoke-api-key', '--key-id', created.keyId))).toEqual({ keyId: created.keyId, revoked: true })
+      refused(await run('revoke-api-key', '--key-id', created.keyId), /no active API key/)
+      refused(await run('create-api-key', '--user', 'f'.repeat(24)), /no live user/)
+      refused(await run('create-api-key', '--user', 'nope'), /--user must be a 24-character hexadecimal id/)
+    }, 60_000)
+
     it('what the CLI wrote works for the server: admin login with the app credentials, numbers loaded once', async () => {
       // The embedded leg opens the CLI's data directory in-process, after the last CLI run (one process per directory).
       const pglite = kind === 'pglite' ? await openPglite(join(dataDir, 'pgdata')) : undefined

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { CONFIG_KEYS, ConfigError, loadConfig } from '../src/config.js'
+import { CONFIG_KEYS, ConfigError, EnvSchema, loadConfig } from '../src/config.js'
 
 describe('config', () => {
   it('starts embedded with nothing configured', () => {
@@ -34,6 +34,22 @@ describe('config', () => {
     expect(() => loadConfig({ REQUEST_TIMEOUT: '60', CHECK_QUEUE_TIMEOUT: '60' })).toThrow(/REQUEST_TIMEOUT must be longer than CHECK_QUEUE_TIMEOUT/)
     expect(() => loadConfig({ REQUEST_TIMEOUT: '90', HEADERS_TIMEOUT: '120' })).toThrow(/HEADERS_TIMEOUT may not exceed REQUEST_TIMEOUT/)
     expect(() => loadConfig({ BODY_TIMEOUT: '0' })).toThrow(/BODY_TIMEOUT/)
+  })
+
+  it('the README gives every variable its bounds, the schema\'s own', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    const rows = readme.split('\n').filter((l) => l.startsWith('| `'))
+    for (const key of CONFIG_KEYS) {
+      const row = rows.find((r) => r.split(' | ')[0]!.includes('`' + key + '`'))
+      expect(row, key).toBeDefined()
+      const bounds = row!.split(' | ')[2]!
+      let s = EnvSchema.shape[key] as unknown as { def: { type: string, innerType?: unknown }, minValue?: number | null, maxValue?: number | null, minLength?: number | null, maxLength?: number | null }
+      while (s.def.innerType) s = s.def.innerType as typeof s
+      if (s.def.type === 'number') expect(bounds, key).toMatch(new RegExp(`^${s.minValue}–${s.maxValue}\\b`))
+      else if (s.def.type === 'string' && (s.minLength ?? 0) > 1) {
+        expect(bounds, key).toMatch(s.maxLength ? new RegExp(`^${s.minLength}–${s.maxLength} characters`) : new RegExp(`^≥ ${s.minLength} characters`))
+      } else expect(bounds.trim(), key).not.toBe('')
+    }
   })
 
   it('the README documents every variable the schema reads', () => {

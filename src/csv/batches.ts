@@ -12,6 +12,8 @@ export interface RecordBatch {
   starts: number[]
   ends: number[]
   lines: number[]
+  /** Indices (into starts) of the records that lost a comment; absent when none did. */
+  cut?: number[] | undefined
 }
 
 /** What checking the lines of one file takes, as data (it is sent to the checking threads). */
@@ -44,9 +46,10 @@ export const emptyFields = (cells: readonly string[]) => cells.every((c) => c.tr
  */
 export function createBatchChecker ({ header, limits, dialect, keepRaw }: BatchSetup) {
   const papa = createPapa(dialect)
-  const lines = createLineChecker(header, limits, dialect.delimiter, keepRaw)
+  const lines = createLineChecker(header, limits, dialect, keepRaw)
   return async (batch: RecordBatch, clock?: Clock): Promise<CheckedLines> => {
     const { text, starts, ends } = batch
+    const cut = batch.cut === undefined ? undefined : new Set(batch.cut)
     const out = papa.parse(text, 0, false) as PapaOutput
     // papaparse ends with one empty row after the final line break.
     const aligned = out.errors.length === 0 && out.data.length === starts.length + 1
@@ -60,7 +63,7 @@ export function createBatchChecker ({ header, limits, dialect, keepRaw }: BatchS
         return lines.take({ kind: 'csvInvalidFile', lineNumber, message: 'the line cannot be read as CSV (check its quotes)', counted: false })
       }
       if (emptyFields(cells)) continue
-      const fault = lines.check(cells, lineNumber, record)
+      const fault = lines.check(cells, lineNumber, record, cut?.has(k) === true)
       if (fault !== undefined) return lines.take(fault)
       if (clock?.due() === true) await clock.pause()
     }

@@ -18,15 +18,41 @@ export function * decodeChunks (bytes: Uint8Array, chunkBytes = CHUNK_BYTES): Ge
   if (startsWith(bytes, [0xff, 0xfe])) return yield decodeUtf16(bytes, 'utf-16le')
   if (startsWith(bytes, [0xfe, 0xff])) return yield decodeUtf16(bytes, 'utf-16be')
   const body = bytes.subarray(startsWith(bytes, [0xef, 0xbb, 0xbf]) ? 3 : 0)
+  // Before the UTF-8 check: ASCII in UTF-16 is valid UTF-8 (NULs included), and a fault found
+  // later would blame whatever line first held a non-ASCII character.
+  const utf16 = utf16WithoutBom(body)
+  if (utf16 !== undefined) {
+    throw fileError('csvInvalidFile', undefined, `the file is UTF-16 (${utf16}) without a byte order mark: save it as UTF-8 (or as UTF-16 with a byte order mark)`)
+  }
   if (!isUtf8(body)) {
-    const why = body[0] === 0 || body[1] === 0 ? 'it looks like UTF-16 without a byte order mark' : 'first invalid byte on this line'
-    throw fileError('csvInvalidFile', lineOfByte(body, firstInvalidUtf8(body)), `the file is not valid UTF-8 (${why}): save it as UTF-8`)
+    throw fileError('csvInvalidFile', lineOfByte(body, firstInvalidUtf8(body)), 'the file is not valid UTF-8 (first invalid byte on this line): save it as UTF-8')
   }
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
   for (let i = 0; i < body.length; i += chunkBytes) {
     const text = decoder.decode(body.subarray(i, i + chunkBytes), { stream: true })
     if (text !== '') yield text
   }
+}
+
+const SNIFF_BYTES = 512
+
+/**
+ * 'little-endian' or 'big-endian' when the start of the body is UTF-16 text without a BOM: a CSV
+ * header is ASCII, so every other byte is NUL, and a UTF-8 CSV holds no NUL at all.
+ */
+function utf16WithoutBom (b: Uint8Array): 'little-endian' | 'big-endian' | undefined {
+  const n = Math.min(b.length, SNIFF_BYTES) & ~1
+  if (n < 4) return undefined
+  let evenNul = 0
+  let oddNul = 0
+  for (let i = 0; i < n; i += 2) {
+    if (b[i] === 0) evenNul++
+    if (b[i + 1] === 0) oddNul++
+  }
+  const pairs = n / 2
+  if (oddNul >= pairs * 0.8 && evenNul === 0) return 'little-endian'
+  if (evenNul >= pairs * 0.8 && oddNul === 0) return 'big-endian'
+  return undefined
 }
 
 /** The whole body as one string (small bodies, tests). */

@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max'
+import { getCountryCallingCode, parsePhoneNumberFromString } from 'libphonenumber-js/max'
 import type { CountryCode } from 'libphonenumber-js/max'
 import { ALPHA3_TO_ALPHA2 } from './countries.js'
 import { LineErrorCodes as C, type LineErrorCode } from './line-errors.js'
@@ -144,10 +144,12 @@ const noCountry = problem(C.invalidPhone, 'is not a valid international number; 
 /**
  * Reads a phone number into E.164 (libphonenumber-js, full metadata).
  * - With a leading `+`: an international number.
- * - Without, when the line has a country: first as dialled in that country (trunk prefix `0`, the
- *   international prefix `00`, or a leading calling code of that country, as libphonenumber reads
- *   them), then, if that is not a valid number, as E.164 digits that lost their `+` (spreadsheets
- *   drop it). The 2018 template's `49123456789` with DEU passes the first step.
+ * - Without, when the line has a country: a number that starts with that country's calling code
+ *   and has the length of an international number of it is that international number with its `+`
+ *   lost (the 2018 template's `49123456789` with DEU is +49123456789, never +4949123456789; the
+ *   seed's sample is not in a real German number range, so length, not validity, decides here).
+ *   Otherwise as dialled in that country (trunk prefix `0`, the international prefix `00`), then,
+ *   if that is not a valid number, as E.164 digits that lost their `+` (spreadsheets drop it).
  * - Without, and no country: only as E.164 digits that lost their `+`.
  * Accepted = valid for libphonenumber (right length and number range for its country).
  */
@@ -167,12 +169,22 @@ const national = memo(20_000, (key: string): string | Problem => {
   const lineCountry = bar === 0 ? null : key.slice(0, bar)
   if (lineCountry !== null) {
     const alpha2 = ALPHA3_TO_ALPHA2.get(lineCountry) as CountryCode
+    const prefixed = withCallingCode(v, alpha2)
+    if (prefixed !== undefined) return prefixed
     const inCountry = parsePhoneNumberFromString(v, alpha2)
     if (inCountry?.isValid() === true) return inCountry.number
     return validE164(`+${v}`) ?? problem(C.invalidPhone, `is not a valid number in ${lineCountry} nor a valid international number; write it in E.164 (e.g. +33123456789)`)
   }
   return validE164(`+${v}`) ?? noCountry
 })
+
+/** `v` read as international when it starts with the calling code of `alpha2` and has the length of one of its numbers. */
+function withCallingCode (v: string, alpha2: CountryCode): string | undefined {
+  const digits = v.replace(/[\s().\-/]/g, '')
+  if (!digits.startsWith(getCountryCallingCode(alpha2))) return undefined
+  const n = parsePhoneNumberFromString(`+${digits}`)
+  return n !== undefined && n.countryCallingCode === getCountryCallingCode(alpha2) && n.isPossible() ? n.number : undefined
+}
 
 function validE164 (v: string): string | undefined {
   const n = parsePhoneNumberFromString(v)

@@ -68,6 +68,7 @@ class FileParser {
   private starts: number[] = []
   private ends: number[] = []
   private lines: number[] = []
+  private cut: number[] = []
   private contiguous = true
   private batchChars = 0
   /** Batches being checked, in file order. */
@@ -112,6 +113,7 @@ class FileParser {
       if (this.starts.length > 0 && r.start !== lastAfter) this.contiguous = false
       this.starts.push(r.start)
       this.ends.push(r.end)
+      if (r.stripped) this.cut.push(this.lines.length)
       this.lines.push(r.lineNumber)
       this.batchChars += r.end - r.start
       lastAfter = r.stripped ? -1 : r.after
@@ -140,7 +142,7 @@ class FileParser {
   }
 
   private async flush (window: string, lastAfter: number): Promise<void> {
-    const { starts, ends, lines } = this
+    const { starts, ends, lines, cut } = this
     const count = starts.length
     if (count === 0 || this.setup === undefined) return
     const nl = this.dialect.newline
@@ -160,9 +162,11 @@ class FileParser {
       }
       batch = { text: records.join(nl) + nl, starts: at, ends: at.map((s, k) => s + (records[k] as string).length), lines }
     }
+    if (cut.length > 0) batch.cut = cut
     this.starts = []
     this.ends = []
     this.lines = []
+    this.cut = []
     this.contiguous = true
     this.batchChars = 0
 

@@ -2,7 +2,7 @@ import type { FileErrorKind } from './file-errors.js'
 import { fileError, quoted } from './file-errors.js'
 import type { Header } from './header.js'
 import { LineErrorCodes } from './line-errors.js'
-import { blankFields } from './records.js'
+import { blankFields, type Dialect } from './records.js'
 import { compileRowSchema, issuesToLineErrors, type RawRow } from './row-schema.js'
 import { ACTIONS, type Action, type CsvRow, type LineError, type Limits, type Mode, type RowValues } from './types.js'
 
@@ -52,8 +52,12 @@ export interface CheckedLines {
  * (400504) and an invalid __action__ (400506) are faults that stop the batch; everything else
  * becomes line errors, all of them, and the line stays in `rows`, marked invalid.
  */
-export function createLineChecker (header: Header, limits: Limits, delimiter: string, keepRaw: boolean) {
+export function createLineChecker (header: Header, limits: Limits, dialect: Pick<Dialect, 'delimiter' | 'comment'>, keepRaw: boolean) {
   const { names, mode, actionIndex, loginIndex, passwordIndex } = header
+  const { delimiter, comment } = dialect
+  // An unquoted comment character inside a value cuts the line there: say so, or the line reads as
+  // merely short, or its last value as too short.
+  const commentHint = `: an unquoted ${comment ?? ''} starts a comment that runs to the end of the line; quote values that contain ${comment ?? ''}`
   const { schema } = compileRowSchema(names, mode)
   const actions = new Set<string>(ACTIONS[mode])
   let out: CheckedLines = { rows: [], errors: [], logins: [] }
@@ -61,7 +65,8 @@ export function createLineChecker (header: Header, limits: Limits, delimiter: st
   const columnName = (i: number) => names[i] ?? `#${i + 1}`
   const fault = (kind: FileErrorKind, lineNumber: number, message: string, counted = false): LineFault => ({ kind, lineNumber, message, counted })
 
-  function check (cells: string[], lineNumber: number, record: string): LineFault | undefined {
+  /** `cut`: the record lost a comment (records.ts) before reaching here. */
+  function check (cells: string[], lineNumber: number, record: string, cut = false): LineFault | undefined {
     if (cells.length > limits.maxColumns) {
       return fault('csvOverLimit', lineNumber, `the line has ${cells.length} fields, more than the limit of ${limits.maxColumns} columns`)
     }
@@ -75,7 +80,9 @@ export function createLineChecker (header: Header, limits: Limits, delimiter: st
       if (edgeSpace(cell)) cells[i] = cell = cell.trim()
       if (i < names.length) input[names[i] as string] = cell
     }
-    const action = cells[actionIndex] ?? ''
+    let action = cells[actionIndex] ?? ''
+    // The seed: "delete, update or create (by default)".
+    if (action === '' && mode === 'user') input.__action__ = action = 'create'
     if (!actions.has(action)) {
       const what = action === '' ? 'empty __action__' : `invalid __action__ ${quoted(action) ?? '(a value with unexpected characters)'}`
       return fault('csvInvalidAction', lineNumber, `${what} in a ${mode} file: expected ${ACTIONS[mode].join(', ')}${ACTION_HINTS[mode] ?? ''}`, true)
@@ -94,7 +101,8 @@ export function createLineChecker (header: Header, limits: Limits, delimiter: st
     const before = errors.length
 
     if (cells.length !== names.length) {
-      errors.push({ lineNumber, code: LineErrorCodes.fieldCount, message: `the line has ${cells.length} fields, the header has ${names.length}` })
+      const hint = cut && cells.length < names.length ? commentHint : ''
+      errors.push({ lineNumber, code: LineErrorCodes.fieldCount, message: `the line has ${cells.length} fields, the header has ${names.length}${hint}` })
       out.logins.push(-1)
       row.valid = false
       return
@@ -115,7 +123,10 @@ export function createLineChecker (header: Header, limits: Limits, delimiter: st
 
     const parsed = schema.safeParse(input)
     if (!parsed.success) {
+      // The comment began inside the last value (not right after a delimiter): that value was cut.
+      const cutColumn = cut && !record.trimEnd().endsWith(delimiter) ? names[cells.length - 1] : undefined
       for (const e of issuesToLineErrors(parsed.error.issues, lineNumber)) {
+        if (e.column !== undefined && e.column === cutColumn) e.message += commentHint
         if (e.column === undefined || controlled?.has(e.column) !== true) errors.push(e)
       }
     }
@@ -139,13 +150,17 @@ export type LineChecker = ReturnType<typeof createLineChecker>
 
 /**
  * The checks that need every line before: the row limit (D8) and a loginEmail already on an earlier
- * line (compared without case; the error goes on the later line, which becomes invalid). Batches
- * are added in file order; a batch's fault is thrown after its rows are counted.
+ * line (compared without case; the error goes on the later line, which becomes invalid), except an
+ * attach or force_attach right after a detach of the same user: moving a user to another extension
+ * takes those two lines, in the order the seed's device mode implies. Batches are added in file
+ * order; a batch's fault is thrown after its rows are counted.
  */
 export function createLineTally (limits: Limits) {
   // A dictionary, not a Map: a property key is internalised, which copies the e-mail out of the
   // parsed text it was cut from. Map keys (here, and the planner's) kept every batch of a 25 MB file alive.
   const firstLineOf: Record<string, number> = Object.create(null) as Record<string, number>
+  // The logins whose only line so far is a detach: one attach may follow.
+  const detachedOnly: Record<string, true> = Object.create(null) as Record<string, true>
   let dataLines = 0
 
   const count = (lineNumber: number) => {
@@ -167,8 +182,14 @@ export function createLineTally (limits: Limits) {
         const first = firstLineOf[row.loginEmail]
         if (first === undefined) {
           firstLineOf[row.loginEmail] = row.lineNumber
+          if (row.action === 'detach') detachedOnly[row.loginEmail] = true
           continue
         }
+        if (detachedOnly[row.loginEmail] === true && (row.action === 'attach' || row.action === 'force_attach')) {
+          delete detachedOnly[row.loginEmail]
+          continue
+        }
+        delete detachedOnly[row.loginEmail]
         merged ??= []
         while (copied < at) merged.push(errors[copied++] as LineError)
         merged.push({ lineNumber: row.lineNumber, column: 'loginEmail', code: LineErrorCodes.duplicateLogin, message: `loginEmail: already on line ${first} (compared without case)` })

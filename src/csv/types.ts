@@ -40,7 +40,8 @@ export type AuthenticationType = 'DEFAULT' | 'RAINBOW' | 'SAML' | 'OIDC'
 /**
  * Typed, normalised fields of a data line. A key is present when its column is in the header;
  * `null` means the cell was empty (update/upsert ignore it, sync clears the field: D10).
- * Indexed columns are gathered in index order, empty cells left out.
+ * Indexed columns are gathered by position: entry n is column n (`tags2` → `tags[2]`), `''` an empty
+ * cell, `null` an index the header does not have (a column the file does not name is left alone).
  */
 export interface RowValues {
   password?: string | null
@@ -63,13 +64,13 @@ export interface RowValues {
   selectedAppCustomisationTemplateName?: string | null
   photoUrl?: string | null
   /** E.164. */
-  businessPhones?: string[]
+  businessPhones?: Array<string | null>
   /** E.164. */
-  mobilePhones?: string[]
+  mobilePhones?: Array<string | null>
   /** Lower case. */
-  emails?: string[]
-  tags?: string[]
-  services?: string[]
+  emails?: Array<string | null>
+  tags?: Array<string | null>
+  services?: Array<string | null>
   ldapId?: string | null
   pbxId?: string | null
   pbxShortNumber?: string | null

@@ -51,8 +51,18 @@ const NUMBER_COLUMNS = `SELECT n.id, n.system_id AS "systemId", s.pbx_id AS "pbx
 const NUMBER_FROM = 'FROM phone_numbers n JOIN pbx_systems s ON s.id = n.system_id'
 const NUMBER_SELECT = `${NUMBER_COLUMNS} ${NUMBER_FROM}`
 
-export async function listPhoneNumbers (q: Queryable, systemId: string): Promise<PhoneNumberRow[]> {
+/** The numbers of a PBX; with `userId`, only those that user holds. */
+export async function listPhoneNumbers (q: Queryable, systemId: string, userId?: string): Promise<PhoneNumberRow[]> {
+  if (userId !== undefined) {
+    return q.query<PhoneNumberRow>(`${NUMBER_SELECT} WHERE n.system_id = $1 AND n.user_id = $2 ORDER BY n.short_number`, [systemId, userId])
+  }
   return q.query<PhoneNumberRow>(`${NUMBER_SELECT} WHERE n.system_id = $1 ORDER BY n.short_number`, [systemId])
+}
+
+/** The PBX numbers these users hold, for their views. */
+export async function listNumbersHeldBy (q: Queryable, userIds: readonly string[]): Promise<PhoneNumberRow[]> {
+  if (userIds.length === 0) return []
+  return q.query<PhoneNumberRow>(`${NUMBER_SELECT} WHERE n.user_id = ANY($1::bpchar[]) ORDER BY s.pbx_id, n.short_number`, [userIds])
 }
 
 /** The company's numbers a file names (by short number) or that its users hold. */

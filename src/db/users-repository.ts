@@ -88,12 +88,21 @@ export async function findLiveUserById (q: Queryable, id: string): Promise<UserR
   return rows[0]
 }
 
-/** The company's live users up to a rank (D12: a caller sees no user above its own rank). */
-export async function listLiveUsers (q: Queryable, companyId: string, page: { limit: number, offset: number }, maxRank: number): Promise<{ rows: UserRow[], total: number }> {
+/**
+ * The company's live users up to a rank (D12: a caller sees no user above its own rank); with
+ * `loginEmail`, only that user (compared lower case, as stored).
+ */
+export async function listLiveUsers (
+  q: Queryable, companyId: string, page: { limit: number, offset: number, loginEmail?: string | undefined }, maxRank: number
+): Promise<{ rows: UserRow[], total: number }> {
+  const email = page.loginEmail?.toLowerCase() ?? null
   const rows = await q.query<UserRow>(
-    `${SELECT} WHERE u.company_id = $1 AND u.deleted_at IS NULL AND u.role_rank <= $4 ORDER BY u.id LIMIT $2 OFFSET $3`,
-    [companyId, page.limit, page.offset, maxRank])
-  const count = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE company_id = $1 AND deleted_at IS NULL AND role_rank <= $2', [companyId, maxRank])
+    `${SELECT} WHERE u.company_id = $1 AND u.deleted_at IS NULL AND u.role_rank <= $2 AND ($3::text IS NULL OR u.login_email = $3::text)
+      ORDER BY u.id LIMIT $4 OFFSET $5`,
+    [companyId, maxRank, email, page.limit, page.offset])
+  const count = await q.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM users WHERE company_id = $1 AND deleted_at IS NULL AND role_rank <= $2 AND ($3::text IS NULL OR login_email = $3::text)',
+    [companyId, maxRank, email])
   return { rows, total: count[0]?.n ?? 0 }
 }
 

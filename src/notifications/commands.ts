@@ -1,7 +1,8 @@
-import type { Db } from '../db/db.js'
+import type { Db, Queryable } from '../db/db.js'
 import { completeCommandReport, findCommandReport, insertCommandReportIfAbsent, type CommandKind, type CommandStatus } from '../db/commands-repository.js'
 import { findImport } from '../db/imports-repository.js'
 import { enqueueCommandEnded } from '../db/outbox-repository.js'
+import { Errors } from '../errors.js'
 import { importView } from '../provisioning/reports.js'
 
 export interface Requester { id: string, jid: string }
@@ -17,6 +18,7 @@ export async function reportCommand (
   db: Db, r: { companyId: string, commandId: string, status: 'success' | 'failure', details: unknown, requester: Requester }
 ): Promise<CommandReportView> {
   const row = await db.transaction(async (tx) => {
+    await assertOpen(tx, r.companyId, r.commandId)
     const saved = await completeCommandReport(tx, {
       companyId: r.companyId, kind: 'import', commandId: r.commandId, status: r.status, report: r.details === undefined ? {} : { details: r.details }, requesterId: r.requester.id,
     })
@@ -24,6 +26,28 @@ export async function reportCommand (
     return saved
   })
   return { status: row.status, report: row.report }
+}
+
+/**
+ * A POSTed report never replaces the outcome of what ran for the command: a check's report, an
+ * import that has ended, or a refusal at intake (they hold what the connector needs to see). Only
+ * a running import's report, or one an earlier POST made, may be completed.
+ */
+async function assertOpen (tx: Queryable, companyId: string, commandId: string): Promise<void> {
+  const current = await findCommandReport(tx, companyId, 'import', commandId)
+  if (current === undefined) {
+    if (await findCommandReport(tx, companyId, 'check', commandId)) {
+      throw Errors.conflict(`Command ${commandId} already ended with its check's report (GET /users/imports/synchronize/check/${commandId}/report); a posted report cannot replace it`)
+    }
+    return
+  }
+  const imp = current.reqId ? await findImport(tx, current.reqId) : undefined
+  if (imp && imp.status !== 'Pending') {
+    throw Errors.conflict(`Command ${commandId} already ended: its import ${imp.reqId} is ${imp.status}, and a posted report cannot replace that import's report`)
+  }
+  if (!imp && 'error' in current.report) {
+    throw Errors.conflict(`Command ${commandId} already ended: its synchronize was refused, and a posted report cannot replace that refusal`)
+  }
 }
 
 /**

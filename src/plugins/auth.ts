@@ -13,6 +13,7 @@ import { isTokenRevoked, revokeToken } from '../db/tokens-repository.js'
 import { isFamilyRevoked } from '../db/oauth-repository.js'
 import { randomUUID } from 'node:crypto'
 import { Errors } from '../errors.js'
+import { createApiKeyService } from '../services/api-keys.js'
 import type { ApplicationService } from '../services/applications.js'
 import { createCompanyScope, type CompanyScope } from '../services/company-scope.js'
 
@@ -172,7 +173,38 @@ export default fp<AuthOptions>(async (app, opts) => {
     return claims.sub
   })
 
+  const apiKeys = createApiKeyService(opts.db)
+
+  function signedIn (request: FastifyRequest, reply: FastifyReply, user: UserRow, appId: string | null): void {
+    request.auth = { user, appId }
+    // Every later log line of this request says who and for which company.
+    request.log = reply.log = request.log.child({ userId: user.id, companyId: user.companyId })
+  }
+
+  /**
+   * The SDK's API-key mode (contract §8): no Authorization, a user's key in x-rainbow-api-key, and its
+   * application proven by a Basic x-rainbow-app-auth digest over x-rainbow-challenge. An unknown or
+   * revoked key is a 401; a missing or wrong application proof a 403.
+   */
+  async function authenticateApiKey (request: FastifyRequest, reply: FastifyReply, apiKey: string): Promise<void> {
+    const userId = apiKey.length >= 1 && apiKey.length <= 256 ? await apiKeys.userOf(apiKey) : undefined
+    if (userId === undefined) throw Errors.invalidToken('unknown or revoked API key')
+    const user = await findLiveUserById(opts.db, userId)
+    if (!user?.isActive) throw Errors.invalidToken('the API key\'s user no longer exists or is inactive')
+    const appId = await app.verifyAppCredential(request, bearerChallenge(request))
+    if (!appId) throw Errors.appAuthRequired()
+    signedIn(request, reply, user, appId)
+  }
+
+  /** A Bearer token is there (the SDK sends "Bearer null" where it has none). */
+  function hasBearer (request: FastifyRequest): boolean {
+    const token = BEARER.exec(header(request, 'authorization') ?? '')?.[1]
+    return token !== undefined && token !== 'null' && token !== 'undefined'
+  }
+
   app.decorate('authenticate', async (request: FastifyRequest, reply: FastifyReply) => {
+    const apiKey = header(request, 'x-rainbow-api-key')
+    if (apiKey !== undefined && !hasBearer(request)) return authenticateApiKey(request, reply, apiKey)
     const claims = verifiedClaims(request)
     if (await isTokenRevoked(opts.db, claims.jti)) throw Errors.invalidToken('the token was ended by a logout')
     if (claims.sid !== undefined && await isFamilyRevoked(opts.db, claims.sid)) throw Errors.invalidToken('the token\'s OAuth grant was revoked')
@@ -187,9 +219,7 @@ export default fp<AuthOptions>(async (app, opts) => {
     if (tokenApp && headerApp && headerApp !== tokenApp) throw Errors.badAppAuth('The application credential names another application than the token\'s')
     const appId = tokenApp ?? headerApp
     if (opts.requireAppAuth && !appId) throw Errors.appAuthRequired()
-    request.auth = { user, appId }
-    // Every later log line of this request says who and for which company.
-    request.log = reply.log = request.log.child({ userId: user.id, companyId: user.companyId })
+    signedIn(request, reply, user, appId)
   })
 
   app.decorate('requireAdmin', async (request: FastifyRequest) => {

@@ -39,11 +39,15 @@ export default fp(async (app) => {
       openapi: '3.1.0',
       info: { title: 'massprov — Rainbow Mass Provisioning API', version: VERSION, description: `${DESCRIPTION}\n\nPer-line codes of check answers and import reports:\n\n${lineCodeTable()}` },
       servers: [{ url: '/' }],
-      security: [{ bearer: [] }],
+      // Either a Bearer JWT, or the SDK's API-key mode: a user's key with the application's digest over the challenge.
+      security: [{ bearer: [] }, { userApiKey: [], challenge: [], appAuth: [] }],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           basic: { type: 'http', scheme: 'basic' },
+          userApiKey: { type: 'apiKey', in: 'header', name: 'x-rainbow-api-key', description: 'A user\'s API key (massprov create-api-key --user ID): the call acts as that user. 401 when unknown or revoked.' },
+          challenge: { type: 'apiKey', in: 'header', name: 'x-rainbow-challenge', description: 'Random text chosen by the client (1 to 256 characters), covered by x-rainbow-app-auth' },
+          appAuth: { type: 'apiKey', in: 'header', name: 'x-rainbow-app-auth', description: 'Basic base64(appId:sha256hex(appSecret + challenge)); a wrong digest is a 403' },
         },
       },
       tags: [
@@ -52,6 +56,7 @@ export default fp(async (app) => {
         { name: 'oauth', description: 'OAuth 2.0 authorization-code grant with PKCE (D17): authorize, token, revoke, metadata. Errors use RFC 6749\'s {error, error_description}' },
         { name: 'massprovisioning', description: 'CSV checks, imports, synchronization, reports, templates' },
         { name: 'admin', description: 'Read API over users and PBX numbers' },
+        { name: 'enduser', description: 'The reads the official SDK makes around sign-in: a user, a company' },
       ],
     },
     transform: (args) => {

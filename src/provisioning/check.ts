@@ -33,6 +33,8 @@ export interface CheckRequest {
   lineThreads?: LineThreads | undefined
   /** Smallest body checked on `lineThreads` (default THREADED_BYTES). */
   threadedBytes?: number | undefined
+  /** False leaves the per-line `plan` out of the answer (and the stored report): about half of it. */
+  withPlan?: boolean | undefined
 }
 
 export interface CheckError { lineNumber: number, column?: string, code: number, message: string }
@@ -83,15 +85,20 @@ export class CheckAnswer {
   }
 
   /** The whole answer as one object (the stored report of a command; tests). */
-  toObject (): { data: CheckHead & { errors: CheckError[], plan: CheckPlanEntry[] } } {
+  toObject (): { data: CheckHead & { errors: CheckError[], plan?: CheckPlanEntry[] } } {
     const text = Buffer.concat(this.pieces.map((p) => p.deflated ? inflateRawSync(Buffer.concat(p.chunks)) : p.data)).toString('utf8')
     return JSON.parse(text) as ReturnType<CheckAnswer['toObject']>
   }
 }
 
-/** §3.1 counter names differ from the CSV actions (READ in the SDK): create → add, delete → remove in user mode. */
-function counterName (mode: Mode, action: string): string {
-  if (mode === 'user' && action === 'create') return 'add'
+/**
+ * §3.1 counter names differ from the CSV actions (READ in the SDK): create → add, delete → remove in
+ * user mode. A user-mode line counts as what its plan does: a create of an existing user that
+ * nostrict turns into an update counts as an update.
+ */
+function counterName (mode: Mode, entry: PlanEntry): string {
+  const { action, outcome } = entry
+  if (mode === 'user' && action === 'create') return outcome === 'update' || outcome === 'unchanged' ? 'update' : 'add'
   if (mode === 'user' && action === 'delete') return 'remove'
   return action
 }
@@ -135,6 +142,7 @@ const PIECE_CHARS = 256 * 1024
 export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer> {
   const errorsJson = new JsonList()
   const planJson = new JsonList()
+  const withPlan = req.withPlan ?? true
   const clock = createClock(req.budgetMs ?? 5)
   let mode: Mode | undefined
   let actions: Record<string, number> = {}
@@ -161,12 +169,12 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
     for (const row of rows) {
       const entry = planner.plan(row, firstErrors.get(row.lineNumber))
       if (entry.status !== 'failed') {
-        const key = counterName(mode, entry.action)
+        const key = counterName(mode, entry)
         actions[key] = (actions[key] ?? 0) + 1
       } else if (!firstErrors.has(row.lineNumber)) {
         planErrors.push({ lineNumber: entry.lineNumber, code: entry.errorCode as LineError['code'], message: entry.errorMsg ?? '' })
       }
-      planJson.add(entryJson(entry))
+      if (withPlan) planJson.add(entryJson(entry))
       if (clock.due()) await clock.pause()
     }
     for (const e of mergeByLine(validation, planErrors)) errorsJson.add(JSON.stringify(e))
@@ -208,9 +216,10 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
     profiles: {},
   }
   const open = JSON.stringify({ data: head }).slice(0, -2) // without the closing "}}"
-  const answer = new CheckAnswer(head, errorCount, [
-    plain(`${open},"errors":[`), await errorsJson.finish(), plain('],"plan":['), await planJson.finish(), plain(']}}'),
-  ])
+  const answer = new CheckAnswer(head, errorCount, withPlan
+    ? [plain(`${open},"errors":[`), await errorsJson.finish(), plain('],"plan":['), await planJson.finish(), plain(']}}')]
+    : [plain(`${open},"errors":[`), await errorsJson.finish(), plain(']}}')])
+  if (!withPlan) planJson.discard()
   if (req.command) await storeCommandCheck(db, req.companyId, req.command, errorCount === 0 ? 'success' : 'failure', answer.toObject().data)
   return answer
 }

@@ -31,11 +31,13 @@ export function fieldsNamed (rows: ReadonlyArray<{ values: RowValues }>): Array<
 /** What an empty cell means under `sync` for the fields that cannot be null (the creation defaults, §9). */
 const CLEARED = { accountType: 'free', isInitialized: false } as const
 
-type Existing = Pick<PlannedUser, 'phoneNumbers'> | undefined
+type Existing = Partial<Pick<PlannedUser, 'phoneNumbers' | 'tags' | 'services' | 'emails'>> | undefined
 
 /**
- * The fields a line asks for. `applyEmpty` (sync) turns an empty cell into a cleared field; otherwise
- * (create, update, upsert) an empty cell leaves the field alone (D10).
+ * The fields a line asks for. One rule for every column: a filled cell sets its value; an empty cell
+ * clears it under `sync` (`applyEmpty`) and is ignored otherwise (create, update, upsert: D10); a
+ * column the file does not have leaves its value alone. Indexed columns work position by position
+ * (`tags1` is the user's second tag), so a file with tags0 only never touches a second tag.
  */
 export function requestedFields (v: RowValues, applyEmpty: boolean, existing: Existing): UserFields {
   const out: UserFields = {}
@@ -53,26 +55,52 @@ export function requestedFields (v: RowValues, applyEmpty: boolean, existing: Ex
     if (v.isInitialized !== null && v.isInitialized !== undefined) out.isInitialized = v.isInitialized
     else if (applyEmpty) out.isInitialized = CLEARED.isInitialized
   }
-  for (const key of ['tags', 'services'] as const) {
-    const list = v[key]
-    if (list && (list.length > 0 || applyEmpty)) out[key] = list
-  }
-  if (v.emails && (v.emails.length > 0 || applyEmpty)) out.emails = v.emails.map(homeEmail)
+  const tags = mergeCells(v.tags, existing?.tags ?? [], applyEmpty, same)
+  if (tags) out.tags = tags
+  const services = mergeCells(v.services, existing?.services ?? [], applyEmpty, same)
+  if (services) out.services = services
+  const emails = mergeCells(v.emails, existing?.emails ?? [], applyEmpty, (email, old) => old?.email === email ? old : homeEmail(email))
+  if (emails) out.emails = emails
   const phones = phoneNumbers(v, applyEmpty, existing)
   if (phones) out.phoneNumbers = phones
   return out
 }
 
-/** businessPhone{n} and mobilePhone{n} share one list; a column family absent from the file keeps its entries. */
+/**
+ * An indexed column family's cells (RowValues: position n is column n; '' an empty cell, null a
+ * column the file does not have) over the stored list, position by position. Undefined when the
+ * line changes nothing of it.
+ */
+function mergeCells<T> (cells: ReadonlyArray<string | null> | undefined, old: readonly T[], applyEmpty: boolean, make: (cell: string, old: T | undefined) => T): T[] | undefined {
+  if (!cells) return undefined
+  const merged: Array<T | undefined> = [...old]
+  let touched = false
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i]
+    if (cell === null || cell === undefined) continue
+    if (cell !== '') {
+      merged[i] = make(cell, old[i])
+      touched = true
+    } else if (applyEmpty && i < old.length) {
+      merged[i] = undefined
+      touched = true
+    }
+  }
+  return touched ? merged.filter((x): x is T => x !== undefined) : undefined
+}
+
+const same = (cell: string) => cell
+
+/** businessPhone{n} is the user's n-th landline entry, mobilePhone{n} its n-th mobile one. */
 function phoneNumbers (v: RowValues, applyEmpty: boolean, existing: Existing): PhoneEntry[] | undefined {
-  const business = v.businessPhones && (v.businessPhones.length > 0 || applyEmpty) ? v.businessPhones : undefined
-  const mobile = v.mobilePhones && (v.mobilePhones.length > 0 || applyEmpty) ? v.mobilePhones : undefined
-  if (!business && !mobile) return undefined
   const old = existing?.phoneNumbers ?? []
-  return [
-    ...(business ? business.map(landline) : old.filter((p) => p.deviceType !== 'mobile')),
-    ...(mobile ? mobile.map(mobilePhone) : old.filter((p) => p.deviceType === 'mobile')),
-  ]
+  const oldLandlines = old.filter((p) => p.deviceType !== 'mobile')
+  const oldMobiles = old.filter((p) => p.deviceType === 'mobile')
+  const keep = (make: (n: string) => PhoneEntry) => (number: string, was: PhoneEntry | undefined) => was?.number === number ? was : make(number)
+  const business = mergeCells(v.businessPhones, oldLandlines, applyEmpty, keep(landline))
+  const mobile = mergeCells(v.mobilePhones, oldMobiles, applyEmpty, keep(mobilePhone))
+  if (!business && !mobile) return undefined
+  return [...(business ?? oldLandlines), ...(mobile ?? oldMobiles)]
 }
 
 // Module-level: these run for every line of a 100,000-line file.

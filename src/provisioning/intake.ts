@@ -32,13 +32,16 @@ export interface ImportSummary {
   status: 'Pending'
   userId: string
   displayName: string
-  label: string | null
+  /** "" when not given, as in every other view of an import (reports.ts importView). */
+  label: string
   startTime: string
   companyId: string
 }
 
-function conflict (reqId: string) {
-  return Errors.conflict(`This file was already imported as reqId ${reqId}; delete its report (DELETE /users/imports/${reqId}/details) to import it again`)
+function conflict (reqId: string, pending: boolean) {
+  return pending
+    ? Errors.conflict(`This file is already being imported as reqId ${reqId} and its report is still Pending: wait until it has ended, then delete its report (DELETE /users/imports/${reqId}/details) to import it again`)
+    : Errors.conflict(`This file was already imported as reqId ${reqId}; delete its report (DELETE /users/imports/${reqId}/details) to import it again`)
 }
 
 /**
@@ -48,7 +51,8 @@ function conflict (reqId: string) {
  */
 export async function acceptImport (db: Db, req: ImportRequest): Promise<ImportSummary> {
   const reqId = await requestId(req.companyId, req.operation, req.body)
-  if (await findImport(db, reqId)) throw conflict(reqId)
+  const earlier = await findImport(db, reqId)
+  if (earlier) throw conflict(reqId, earlier.status === 'Pending')
   const parsed = await parseCsv(req.body, { endpoint: req.operation, delimiter: req.delimiter, comment: req.comment })
   const firstError = new Map<number, LineError>()
   for (const e of parsed.errors) if (!firstError.has(e.lineNumber)) firstError.set(e.lineNumber, e)
@@ -73,7 +77,8 @@ export async function acceptImport (db: Db, req: ImportRequest): Promise<ImportS
       total: lines.length,
     })
     // Two identical requests racing: the unique reqId lets exactly one through (D2).
-    if (!created) throw conflict(reqId)
+    // It is Pending: it was stored by a request still running or just answered.
+    if (!created) throw conflict(reqId, true)
     await insertImportLines(tx, reqId, lines)
     if (req.commandId) {
       await upsertCommandReport(tx, { companyId: req.companyId, kind: 'import', commandId: req.commandId, status: 'pending', report: { reqId }, reqId, requesterId: req.requester.id })
@@ -86,7 +91,7 @@ export async function acceptImport (db: Db, req: ImportRequest): Promise<ImportS
     status: 'Pending',
     userId: req.requester.id,
     displayName: req.requester.displayName,
-    label: req.label,
+    label: req.label ?? '',
     startTime: startTime.toISOString(),
     companyId: req.companyId,
   }

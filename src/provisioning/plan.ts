@@ -214,7 +214,8 @@ export class Planner {
     const fields = requestedFields(row.values, applyEmpty, user.row)
     const changes = diffFields(fields, user.row)
     const password = row.values.password ?? null
-    if (password) changes.password = { from: null, to: 'set' }
+    // Never the value, and never `from: null`: that would say the user had no password.
+    if (password) changes.password = { from: 'hidden', to: 'changed' }
     const changed = Object.keys(changes).length > 0
     const changedFields = Object.fromEntries(Object.keys(changes).filter((k) => k !== 'password').map((k) => [k, fields[k as keyof UserFields]])) as UserFields
     return {

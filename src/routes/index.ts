@@ -20,6 +20,8 @@ import checks from './massprovisioning/checks.js'
 import commandReports, { commandRefusals } from './massprovisioning/command-reports.js'
 import template from './massprovisioning/template.js'
 import imports from './massprovisioning/imports.js'
+import enduser from './enduser/index.js'
+import userList from './massprovisioning/user-list.js'
 import type { ImportQueue } from '../jobs/queue.js'
 import type { LoginBackoff } from '../services/login-backoff.js'
 
@@ -41,6 +43,7 @@ export const MASSPRO_PREFIX = '/api/rainbow/massprovisioning/v1.0'
 export const AUTH_PREFIX = '/api/rainbow/authentication/v1.0'
 export const OAUTH_PATH = `${AUTH_PREFIX}/oauth`
 export const ADMIN_PREFIX = '/api/rainbow/admin/v1.0'
+export const ENDUSER_PREFIX = '/api/rainbow/enduser/v1.0'
 
 const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
   await app.register(health, { checks: opts.checks })
@@ -50,6 +53,12 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
   })
   await app.register(oauthMetadata, { issuer: opts.oauth.issuer, oauthPath: OAUTH_PATH })
   await app.register(about, { prefix: MASSPRO_PREFIX, version: opts.version })
+
+  // Any signed-in user: the SDK's reads around sign-in (contract §8).
+  await app.register(async function userScope (scope) {
+    scope.addHook('onRequest', scope.authenticate)
+    await scope.register(enduser, { prefix: ENDUSER_PREFIX, db: opts.db })
+  })
 
   // Everything below needs a Bearer JWT of an administrator (D12).
   await app.register(async function adminScope (scope) {
@@ -62,6 +71,7 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
     await scope.register(commandReports, { prefix: MASSPRO_PREFIX, db: opts.db })
     await scope.register(template, { prefix: MASSPRO_PREFIX })
     await scope.register(imports, { prefix: MASSPRO_PREFIX, db: opts.db, queue: opts.queue })
+    await scope.register(userList, { prefix: MASSPRO_PREFIX, db: opts.db })
   })
 }
 

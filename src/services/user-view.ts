@@ -1,3 +1,4 @@
+import type { PhoneNumberRow } from '../db/pbx-repository.js'
 import type { UserRow } from '../db/users-repository.js'
 
 export function displayNameOf (u: Pick<UserRow, 'firstName' | 'lastName' | 'loginEmail'>): string {
@@ -5,8 +6,32 @@ export function displayNameOf (u: Pick<UserRow, 'firstName' | 'lastName' | 'logi
   return name.length > 0 ? name : u.loginEmail
 }
 
-/** The public shape of a user (Rainbow field names). Whitelisted: the password hash never leaves. */
-export function toUserView (u: UserRow) {
+/**
+ * A PBX number the user holds, as a Rainbow phoneNumbers entry (`isFromSystem`): its extension
+ * (`shortNumber`), private number (`internalNumber`) and public DDI (`number`/`numberE164`, the
+ * extension when there is no DDI).
+ */
+function systemPhone (n: PhoneNumberRow) {
+  return {
+    phoneNumberId: n.id,
+    systemId: n.systemId,
+    pbxId: n.pbxId,
+    shortNumber: n.shortNumber,
+    internalNumber: n.internalNumber,
+    number: n.number ?? n.shortNumber,
+    ...(n.number ? { numberE164: n.number } : {}),
+    type: 'work' as const,
+    deviceType: 'landline' as const,
+    isFromSystem: true,
+    isVisibleByOthers: true,
+  }
+}
+
+/**
+ * The public shape of a user (Rainbow field names). Whitelisted: the password hash never leaves.
+ * `extensions`: the PBX numbers the user holds, listed after its own phone numbers.
+ */
+export function toUserView (u: UserRow, extensions: readonly PhoneNumberRow[] = []) {
   return {
     id: u.id,
     loginEmail: u.loginEmail,
@@ -38,7 +63,7 @@ export function toUserView (u: UserRow) {
     tags: u.tags,
     services: u.services,
     emails: u.emails,
-    phoneNumbers: u.phoneNumbers,
+    phoneNumbers: [...u.phoneNumbers, ...extensions.filter((n) => n.userId === u.id).map(systemPhone)],
     roles: u.roles,
     adminType: u.adminType,
     timeToLive: u.timeToLive,

@@ -36,10 +36,25 @@ describe('comments, blank lines and quoting (contract §4, D9)', () => {
     expect(r.rows.map((x) => [x.values.firstName, x.values.lastName])).toEqual([['50% Ann', 'Lee "%" Jr'], ['%', 'x']])
   })
 
-  it('a comment that cuts a line leaves it short: a field-count error on that line', async () => {
-    const r = await parse(csv(HEADER, 'create;a@example.com;50%off;Lee', 'create;b@example.com;Bo;Li'))
-    expect(r.errors).toEqual([{ lineNumber: 2, code: LineErrorCodes.fieldCount, message: 'the line has 3 fields, the header has 4' }])
-    expect(r.rows.map((x) => x.valid)).toEqual([false, true])
+  it('a comment that cuts a line leaves it short: a field-count error on that line that names the unquoted %', async () => {
+    const r = await parse(csv(HEADER, 'create;a@example.com;50%off;Lee', 'create;b@example.com;Bo;Li', 'create;c@example.com;Cy'))
+    expect(r.errors).toEqual([
+      { lineNumber: 2, code: LineErrorCodes.fieldCount, message: 'the line has 3 fields, the header has 4: an unquoted % starts a comment that runs to the end of the line; quote values that contain %' },
+      // Short without a comment: nothing about %.
+      { lineNumber: 4, code: LineErrorCodes.fieldCount, message: 'the line has 3 fields, the header has 4' },
+    ])
+    expect(r.rows.map((x) => x.valid)).toEqual([false, true, false])
+  })
+
+  it('a % inside the last value cuts it: its error names the unquoted % (a password cut short, not "too short")', async () => {
+    const r = await parse(csv('__action__;loginEmail;password', 'create;a@example.com;Ab1%defgh', 'create;b@example.com;Ab1!defgh'))
+    expect(r.errors).toHaveLength(1)
+    expect(r.errors[0]).toMatchObject({ lineNumber: 2, column: 'password', code: LineErrorCodes.passwordPolicy })
+    expect(r.errors[0]?.message).toMatch(/8 characters.*: an unquoted % starts a comment .*quote values that contain %$/)
+    expect(r.errors[0]?.message).not.toContain('defgh')
+    // With another comment character, the hint names it.
+    const hash = await parse(csv('__action__;loginEmail;firstName;lastName', 'create;a@example.com;No#1;Lee'), 'import', { comment: '#' })
+    expect(hash.errors[0]?.message).toMatch(/unquoted # starts a comment.*quote values that contain #$/)
   })
 
   it('uses another comment character when asked, and none with null', async () => {

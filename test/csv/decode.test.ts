@@ -65,13 +65,17 @@ describe('decode (D9)', () => {
     expect(await fileErrorOf(parse(body))).toMatchObject({ status: 400, code: 400501, line: 3 })
   })
 
-  it('explains UTF-16 without a BOM', async () => {
-    const ascii = await fileErrorOf(parse(Buffer.from(csv('__action__;loginEmail', 'create;a@example.com'), 'utf16le')))
-    expect(ascii).toMatchObject({ status: 400, code: 400501, line: 1 })
-    expect(ascii.details).toMatch(/UTF-16 without a byte order mark/)
-    const accents = await fileErrorOf(parse(Buffer.from(TEXT, 'utf16le')))
-    expect(accents).toMatchObject({ status: 400, code: 400501, line: 2 })
-    expect(accents.details).toMatch(/UTF-16 without a byte order mark/)
+  it('names UTF-16 without a BOM as such, with no line (not a fault on the first line with an accent)', async () => {
+    for (const bytes of [
+      Buffer.from(csv('__action__;loginEmail', 'create;a@example.com'), 'utf16le'),
+      Buffer.from(TEXT, 'utf16le'),
+      utf16be(TEXT),
+    ]) {
+      const e = await fileErrorOf(parse(bytes))
+      expect(e).toMatchObject({ status: 400, code: 400501, line: undefined })
+      expect(e.details).toMatch(/^the file is UTF-16 \((little|big)-endian\) without a byte order mark: save it as UTF-8/)
+    }
+    expect((await fileErrorOf(parse(utf16be(TEXT)))).details).toMatch(/big-endian/)
   })
 
   it('decodes identically whatever the chunk size (multi-byte characters cut between chunks)', () => {

@@ -111,7 +111,7 @@ describe('file-level errors (400, contract §6 codes, line in errorDetails)', ()
     })
 
     it('an empty action, an action of another mode, an action with odd characters (not echoed)', async () => {
-      expect((await fileErrorOf(parse(csv(USER_HEADER, ';a@example.com;;A;B')))).details).toMatch(/^Line 2: empty __action__/)
+      expect((await fileErrorOf(parse(csv('__action__;loginEmail;pbxShortNumber', ';a@example.com;1000')))).details).toMatch(/^Line 2: empty __action__ in a device file/)
       expect(await fileErrorOf(parse(csv('__action__;loginEmail;pbxShortNumber', 'create;a@example.com;1000')))).toMatchObject({ code: 400506, line: 2 })
       expect(await fileErrorOf(parse(csv('__action__;loginEmail', 'upsert;a@example.com')))).toMatchObject({ code: 400506, line: 2 })
       const odd = await fileErrorOf(parse(csv('__action__;loginEmail', 'Pa55w0rd!;a@example.com')))

@@ -18,9 +18,13 @@ describe('formats', () => {
       expect(resolvePhone('0033612345678', 'FRA')).toBe('+33612345678')
       expect(resolvePhone('33612345678', 'FRA')).toBe('+33612345678')
       expect(resolvePhone('3471234567', 'ITA')).toBe('+393471234567')
-      // The 2018 template's numbers: valid as dialled in Germany.
-      expect(resolvePhone('49123456789', 'DEU')).toBe('+4949123456789')
+      // The 2018 template's numbers start with Germany's 49 and have an international length: the
+      // calling code is not doubled (it was +4949123456789).
+      expect(resolvePhone('49123456789', 'DEU')).toBe('+49123456789')
+      expect(resolvePhone('49 123 456789', 'DEU')).toBe('+49123456789')
       expect(resolvePhone('4998765432', 'DEU')).toBe('+4998765432')
+      // Another country's code is no calling code of the line's country: read as dialled there.
+      expect(code(resolvePhone('49123456789', 'FRA'))).toBe(C.invalidPhone)
     })
 
     it('then as E.164 digits that lost their +', () => {

@@ -21,6 +21,16 @@ describe('line-level errors (all of them, with line, column and code)', () => {
     })
   }
 
+  it('the same loginEmail on a detach then an attach (or force_attach) is allowed once: moving a user to another extension', async () => {
+    const H = '__action__;loginEmail;pbxId;pbxShortNumber;pbxInternalNumber;number'
+    const moved = await parse(csv(H, 'detach;a@example.com;;;;', 'attach;A@example.com;;2001;;', 'detach;b@example.com;;;;', 'force_attach;b@example.com;;2002;;'))
+    expect(moved.errors).toEqual([])
+    expect(moved.rows.map((x) => x.valid)).toEqual([true, true, true, true])
+    // Any other order or a third line is still 3004.
+    const refused = await parse(csv(H, 'attach;c@example.com;;2001;;', 'detach;c@example.com;;;;', 'detach;d@example.com;;;;', 'attach;d@example.com;;2002;;', 'attach;d@example.com;;2003;;', 'detach;e@example.com;;;;', 'detach;e@example.com;;;;'))
+    expect(refused.errors.map((e) => [e.lineNumber, e.code])).toEqual([[3, C.duplicateLogin], [6, C.duplicateLogin], [8, C.duplicateLogin]])
+  })
+
   it('a line with fewer or more fields than the header', async () => {
     const r = await parse(csv(USER_HEADER, 'create;a@example.com;;A', 'create;b@example.com;;A;B;C', 'create;c@example.com;;A;B'))
     expect(r.errors).toEqual([

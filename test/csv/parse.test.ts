@@ -3,7 +3,7 @@ import type { CsvRow, LineError } from '../../src/csv/types.js'
 import { USER_HEADER, csv, fileErrorOf, fixture, parse } from './helpers.js'
 
 describe('parseCsv', () => {
-  it('accepts the 2018 user template verbatim (49123456789 read in DEU)', async () => {
+  it('accepts the 2018 user template verbatim (49123456789 with DEU is +49123456789: the calling code is not doubled)', async () => {
     const r = await parse(fixture('user-template-2018.csv'))
     expect(r).toMatchObject({ delimiter: ';', columns: 14, mode: 'user', dataLines: 3, errors: [] })
     expect(r.rows.map((x) => [x.lineNumber, x.action, x.loginEmail, x.valid])).toEqual([
@@ -21,12 +21,20 @@ describe('parseCsv', () => {
       country: 'DEU',
       language: 'de-DE',
       timezone: 'Europe/Berlin',
-      businessPhones: ['+4949123456789'],
+      businessPhones: ['+49123456789'],
       mobilePhones: ['+4998765432'],
       emails: ['alice.johns@company.com'],
     })
-    // Empty cells are null (update ignores them, sync clears them); empty indexed cells are left out.
-    expect(r.rows[1]?.values).toMatchObject({ jobTitle: 'Tech Support', firstName: null, businessPhones: [] })
+    // Empty cells are null (update ignores them, sync clears them); an empty indexed cell is '' at its index.
+    expect(r.rows[1]?.values).toMatchObject({ jobTitle: 'Tech Support', firstName: null, businessPhones: [''] })
+  })
+
+  it('reads an empty __action__ as create in a user file (the seed: "create (by default)"), and only there', async () => {
+    const r = await parse(csv(USER_HEADER, ';a@example.com;;Ann;A', ' ;b@example.com;;Bob;B', 'update;c@example.com;;;C'))
+    expect(r.errors).toEqual([])
+    expect(r.rows.map((x) => [x.lineNumber, x.action, x.valid])).toEqual([[2, 'create', true], [3, 'create', true], [4, 'update', true]])
+    expect(r.rows[0]?.values).toMatchObject({ firstName: 'Ann' })
+    expect(await fileErrorOf(parse(csv('__action__;loginEmail', ';a@example.com'), 'synchronize'))).toMatchObject({ code: 400506, line: 2 })
   })
 
   it('accepts the SDK Rainbow Voice sample verbatim (padded values, quoted services)', async () => {
@@ -63,9 +71,9 @@ describe('parseCsv', () => {
     })
   })
 
-  it('gathers indexed columns in index order, empty cells left out', async () => {
+  it('gathers indexed columns by index: an empty cell is \'\', an index the header lacks is null', async () => {
     const r = await parse(csv('__action__;loginEmail;tags1;tags0;email1;email0;service0;mobilePhone3', 'create;a@example.com;b;a;;Home@Example.org;Gold;+33601020304'))
-    expect(r.rows[0]?.values).toEqual({ tags: ['a', 'b'], emails: ['home@example.org'], services: ['Gold'], mobilePhones: ['+33601020304'] })
+    expect(r.rows[0]?.values).toEqual({ tags: ['a', 'b'], emails: ['home@example.org', ''], services: ['Gold'], mobilePhones: [null, null, null, '+33601020304'] })
   })
 
   it('blanks the password cell in raw, keeping the rest of the line as written', async () => {

@@ -24,7 +24,7 @@ describe('logs', () => {
   it('redact credentials wherever they sit in a logged object', () => {
     const { lines, stream } = sink()
     const log = createLogger({ level: 'info' }, stream)
-    log.info({ password: 'p1-secret', user: { password: 'p2-secret', token: 't-secret' }, req: { headers: { authorization: 'Bearer abc.def.ghi', apikey: 'k-secret' } }, config: { JWT_SECRET: 'j-secret' } }, 'hello')
+    log.info({ password: 'p1-secret', user: { password: 'p2-secret', token: 't-secret' }, req: { headers: { authorization: 'Bearer abc.def.ghi', apikey: 'k-secret', 'x-rainbow-api-key': 'u-secret' } }, config: { JWT_SECRET: 'j-secret' } }, 'hello')
     expect(lines).toHaveLength(1)
     expect(lines[0]).not.toMatch(/secret|abc\.def/)
     expect(JSON.parse(lines[0]!).user.password).toBe('[redacted]')

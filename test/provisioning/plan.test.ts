@@ -137,10 +137,10 @@ describe('planRows, user mode', () => {
     expect(e!.ops).toEqual([])
   })
 
-  it('update of the password alone is an update; the plan says "set", the op carries the value', async () => {
+  it('update of the password alone is an update; the plan says "changed" (never from: null), the op carries the value', async () => {
     const eric = userRow('eric@example.com')
     const [e] = await plan([USER_HEADER, `update;eric@example.com;${PASSWORD};;;;`], { users: [eric] })
-    expect(e).toMatchObject({ outcome: 'update', changes: { password: { from: null, to: 'set' } } })
+    expect(e).toMatchObject({ outcome: 'update', changes: { password: { from: 'hidden', to: 'changed' } } })
     expect(e!.ops).toEqual([{ kind: 'updateUser', userId: eric.id, fields: {}, password: PASSWORD }])
     expect(JSON.stringify(shown([e!]))).not.toContain(PASSWORD)
   })
@@ -498,6 +498,48 @@ describe('planRows, useranddevice mode (synchronize)', () => {
     ])
   })
 
+  describe('one rule for every column: an empty cell of a column the file has is cleared by sync, a column it lacks is left alone', () => {
+    const planWith = async (header: string, line: string, user: UserRow) => {
+      const parsed = await parseCsv(`${header}\n${line}\n`, { endpoint: 'synchronize' })
+      return planRows(parsed.rows, parsed.errors, { users: [user], numbers: [], companyPbxIds: [PBX] }, { companyId: CO, nostrict: false, mode: 'useranddevice', caller: CALLER })[0]!
+    }
+    const landline = (number: string) => ({ number, numberE164: number, type: 'work' as const, deviceType: 'landline' as const, isVisibleByOthers: true })
+    const mobile = (number: string) => ({ ...landline(number), deviceType: 'mobile' as const })
+
+    it('tags: only the tags the file names (it cleared tags1 to tags4 when the file had tags0 alone)', async () => {
+      const eric = userRow('eric@example.com', { tags: ['a', 'b', 'c'] })
+      const cleared = await planWith('__action__;loginEmail;tags0', 'sync;eric@example.com;', eric)
+      expect(cleared.changes).toEqual({ tags: { from: ['a', 'b', 'c'], to: ['b', 'c'] } })
+      expect(cleared.ops).toEqual([{ kind: 'updateUser', userId: eric.id, fields: { tags: ['b', 'c'] }, password: null }])
+      const set = await planWith('__action__;loginEmail;tags0', 'sync;eric@example.com;x', eric)
+      expect(set.changes).toEqual({ tags: { from: ['a', 'b', 'c'], to: ['x', 'b', 'c'] } })
+      const second = await planWith('__action__;loginEmail;tags1', 'sync;eric@example.com;', eric)
+      expect(second.changes).toEqual({ tags: { from: ['a', 'b', 'c'], to: ['a', 'c'] } })
+    })
+
+    it('upsert ignores an empty indexed cell: the tag at that index stays', async () => {
+      const eric = userRow('eric@example.com', { tags: ['a', 'b'] })
+      const e = await planWith('__action__;loginEmail;tags0;tags1', 'upsert;eric@example.com;x;', eric)
+      expect(e.changes).toEqual({ tags: { from: ['a', 'b'], to: ['x', 'b'] } })
+    })
+
+    it('phones: the same rule as tags, by index within businessPhone{n} and mobilePhone{n}', async () => {
+      const eric = userRow('eric@example.com', { phoneNumbers: [landline('+33123456789'), landline('+33123456780'), mobile('+33612345678')] })
+      const first = await planWith('__action__;loginEmail;businessPhone0', 'sync;eric@example.com;', eric)
+      expect(first.changes).toEqual({ phoneNumbers: { from: eric.phoneNumbers, to: [landline('+33123456780'), mobile('+33612345678')] } })
+      const mobiles = await planWith('__action__;loginEmail;mobilePhone0', 'sync;eric@example.com;', eric)
+      expect(mobiles.changes).toEqual({ phoneNumbers: { from: eric.phoneNumbers, to: [landline('+33123456789'), landline('+33123456780')] } })
+      const same = await planWith('__action__;loginEmail;businessPhone1', 'sync;eric@example.com;+33123456780', eric)
+      expect(same).toMatchObject({ outcome: 'unchanged', changes: {} })
+    })
+
+    it('scalars: an empty cell clears under sync and shows in the plan; a column the file lacks stays', async () => {
+      const eric = userRow('eric@example.com', { firstName: 'Eric', jobTitle: 'Boss', tags: ['a'] })
+      const e = await planWith('__action__;loginEmail;jobTitle', 'sync;eric@example.com;', eric)
+      expect(e.changes).toEqual({ jobTitle: { from: 'Boss', to: null } })
+    })
+  })
+
   it('sync with the device columns absent from the header keeps the numbers', async () => {
     const eric = userRow('eric@example.com', { jobTitle: 'Boss' })
     const parsed = await parseCsv('__action__;loginEmail;jobTitle\nsync;eric@example.com;\n', { endpoint: 'synchronize' })
@@ -551,7 +593,7 @@ describe('planRows, useranddevice mode (synchronize)', () => {
   it('never puts a password value anywhere but the op that sets it', async () => {
     const eric = userRow('eric@example.com')
     const entries = await sync([`upsert;eric@example.com;${PASSWORD};;;;;;;`, `sync;new@example.com;${PASSWORD}x;;;;;;;`], { users: [eric] })
-    expect(entries.map((e) => e.changes?.password ?? e.set?.includes('password'))).toEqual([{ from: null, to: 'set' }, true])
+    expect(entries.map((e) => e.changes?.password ?? e.set?.includes('password'))).toEqual([{ from: 'hidden', to: 'changed' }, true])
     expect(JSON.stringify(shown(entries))).not.toContain(PASSWORD)
     expect(entries.flatMap((e) => e.ops).map((o) => 'password' in o ? o.password : undefined)).toEqual([PASSWORD, `${PASSWORD}x`])
   })

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { Db } from '../../db/db.js'
 import { findPbx, listPbxs, listPhoneNumbers, type PbxRow } from '../../db/pbx-repository.js'
 import { Errors } from '../../errors.js'
-import { CompanyQuerySchema, safeText } from '../../schemas/common.js'
+import { CompanyQuerySchema, IdSchema, safeText } from '../../schemas/common.js'
 import { PbxViewSchema, PhoneNumberViewSchema } from '../../schemas/admin.js'
 
 function toPbxView (p: PbxRow) {
@@ -28,6 +28,7 @@ const pbxs: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
       summary: 'The phone numbers of a PBX and who holds them; 404 when outside the caller\'s scope',
       tags: ['admin'],
       params: z.object({ pbxId: safeText(64, 1) }),
+      querystring: z.object({ userId: IdSchema.optional().describe('Only the numbers this user holds') }),
       response: { 200: z.object({ data: z.array(PhoneNumberViewSchema) }) },
     },
   }, async (request) => {
@@ -35,7 +36,7 @@ const pbxs: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
     const pbx = await findPbx(opts.db, pbxId)
     if (!pbx) throw Errors.notFound(`PBX ${pbxId}`)
     await app.companyScope.assertVisible(request.auth!.user, pbx.companyId, `PBX ${pbxId}`)
-    const numbers = await listPhoneNumbers(opts.db, pbx.id)
+    const numbers = await listPhoneNumbers(opts.db, pbx.id, request.query.userId)
     return { data: numbers.map((n) => ({ ...n, attachedAt: n.attachedAt?.toISOString() ?? null })) }
   })
 }

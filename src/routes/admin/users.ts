@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../db/db.js'
+import { listNumbersHeldBy } from '../../db/pbx-repository.js'
 import { findLiveUserById, listLiveUsers } from '../../db/users-repository.js'
 import { Errors } from '../../errors.js'
 import { toUserView } from '../../services/user-view.js'
@@ -12,15 +13,18 @@ const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
     schema: {
       summary: 'Users of a company (what imports produce), paged; administrators above the caller\'s rank are left out (D12)',
       tags: ['admin'],
-      querystring: CompanyQuerySchema.extend(PageQuerySchema.shape),
+      querystring: CompanyQuerySchema.extend(PageQuerySchema.shape).extend({
+        loginEmail: safeText(254).optional().describe('Only the user with this login e-mail (compared without case)'),
+      }),
       response: { 200: z.object({ data: z.array(UserViewSchema), limit: z.number(), offset: z.number(), total: z.number() }) },
     },
   }, async (request) => {
     const caller = request.auth!.user
     const companyId = await app.companyScope.resolve(caller, request.query.companyId)
-    const { limit, offset } = request.query
-    const page = await listLiveUsers(opts.db, companyId, { limit, offset }, caller.roleRank)
-    return { data: page.rows.map(toUserView), limit, offset, total: page.total }
+    const { limit, offset, loginEmail } = request.query
+    const page = await listLiveUsers(opts.db, companyId, { limit, offset, loginEmail }, caller.roleRank)
+    const held = await listNumbersHeldBy(opts.db, page.rows.map((u) => u.id))
+    return { data: page.rows.map((u) => toUserView(u, held)), limit, offset, total: page.total }
   })
 
   app.get('/users/:userId', {
@@ -36,7 +40,7 @@ const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
     // A user above the caller's rank is as invisible as one of another company (D12).
     if (!user || user.roleRank > request.auth!.user.roleRank) throw Errors.notFound(`User ${userId}`)
     await app.companyScope.assertVisible(request.auth!.user, user.companyId, `User ${userId}`)
-    return { data: toUserView(user) }
+    return { data: toUserView(user, await listNumbersHeldBy(opts.db, [user.id])) }
   })
 }
 

@@ -15,7 +15,8 @@ const CheckQuery = z.object({
   companyId: IdSchema.optional().describe('Defaults to the caller\'s company'),
   delimiter: OneChar.optional().describe('Detected among ; , TAB | from the header line when absent'),
   comment: OneChar.optional().describe('Comment character, default %'),
-  nostrict: Flag.optional().describe('Plan create of an existing user as an update, delete of a missing one as a warning'),
+  nostrict: Flag.optional().describe('Plan create of an existing user as an update (and count it as one), delete of a missing one as a warning'),
+  plan: Flag.optional().describe('false leaves the per-line plan out of the answer (a 5 MB file answers about half as much); default true'),
 })
 
 const REFUSED = new Set([400, 413, 415])
@@ -27,8 +28,9 @@ const ANSWER = `Answers \`{"data": {reqId, mode, actions, columns, delimiter, pr
 outcome one of create, update, unchanged, delete, attach, force_attach, detach, error; status success, warning or failed.
 A create lists the fields the new user would get by name in \`set\` (e.g. ["firstName", "phoneNumbers", "password"]);
 an update or unchanged line gives \`changes\`: each field that would change as \`{from, to}\` (old → new), a password
-only as \`{"from": null, "to": "set"}\`; \`device\` says what happens to the line's phone numbers. No value of a password
-is ever echoed. \`actions\` counts the lines that would not fail.`
+only as \`{"from": "hidden", "to": "changed"}\`; \`device\` says what happens to the line's phone numbers. No value of a password
+is ever echoed. \`actions\` counts the lines that would not fail, in user mode by what their plan does (a create that
+nostrict plans as an update counts as an update). With \`plan=false\` the answer has no \`plan\`.`
 
 /** The answer is streamed from its serialised pieces: as one string it would be a copy of them all. */
 function send (reply: FastifyReply, answer: CheckAnswer): FastifyReply {
@@ -48,9 +50,9 @@ const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefin
     config: { checkSlot: true },
   }, async (request, reply) => {
     const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
-    const { delimiter, comment, nostrict } = request.query
+    const { delimiter, comment, nostrict, plan } = request.query
     const caller = callerOf(request.auth!.user)
-    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'import', body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false, caller, lineThreads: opts.lineThreads }))
+    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'import', body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false, caller, lineThreads: opts.lineThreads, withPlan: plan }))
   })
 
   app.post('/users/imports/synchronize/check', {
@@ -85,10 +87,10 @@ const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefin
   }, async (request, reply) => {
     const user = request.auth!.user
     const companyId = await app.companyScope.resolve(user, request.query.companyId)
-    const { delimiter, comment, nostrict, commandId } = request.query
+    const { delimiter, comment, nostrict, commandId, plan } = request.query
     const command = commandId ? { commandId, requesterId: user.id, requesterJid: user.jidIm } : undefined
     const body = csvBody(request.body)
-    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'synchronize', body, delimiter, comment, nostrict: nostrict ?? false, caller: callerOf(user), command, lineThreads: opts.lineThreads }))
+    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'synchronize', body, delimiter, comment, nostrict: nostrict ?? false, caller: callerOf(user), command, lineThreads: opts.lineThreads, withPlan: plan }))
   })
 
   app.get('/users/imports/synchronize/check/:commandId/report', {

@@ -14,6 +14,9 @@ const ReportBody = z.object({
   status: z.enum(['success', 'failure']),
   details: z.union([z.string().max(MAX_DETAILS), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional()
     .refine((d) => d === undefined || typeof d === 'string' || JSON.stringify(d).length <= MAX_DETAILS, `details must stay under ${MAX_DETAILS} characters`),
+}).refine((b) => b.status !== 'failure' || (b.details !== undefined && b.details !== ''), {
+  // A failure without its reason leaves the administrator nothing to act on.
+  message: 'details is required when status is failure: say what went wrong', path: ['details'],
 })
 
 const Params = z.object({ commandId: CommandIdSchema })
@@ -41,7 +44,7 @@ const commandReports: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
     bodyLimit: 2 * MAX_DETAILS,
     schema: {
       summary: 'Create or complete the report of a command; the command ends (one command_ended over XMPP)',
-      description: 'For a command that needed no import (nothing to do, an error on the connector side). A second POST updates the report and sends no second command_ended.',
+      description: 'For a command that needed no import (nothing to do, an error on the connector side). details is required with failure. A second POST updates the report and sends no second command_ended. 409 when the command already ended otherwise: its import has ended (Terminated, Failed, Cancelled) or was refused, or it ran a check: a posted report never replaces theirs.',
       tags: ['massprovisioning'],
       params: Params,
       querystring: Query,

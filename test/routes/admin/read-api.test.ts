@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dbKinds, openTestDb, type TestDb } from '../../helpers/databases.js'
 import { bearer, buildTestApp, login, type TestApp } from '../../helpers/app.js'
 import { createWorld, PASSWORD, type World } from '../../helpers/fixtures.js'
+import { holdNumber } from '../../jobs/helpers/import-app.js'
 
 const ADMIN = '/api/rainbow/admin/v1.0'
 
@@ -84,6 +85,39 @@ describe.each(dbKinds())('admin read API on %s', (kind) => {
     expect(res.statusCode).toBe(200)
     expect(res.json().data).toMatchObject({ id: world.plainUser.id, loginEmail: world.plainUser.email, companyId: world.companyA, roles: ['user'], adminType: null, isActive: true, accountType: 'free', tags: [], emails: [], phoneNumbers: [] })
     expect((await get('adminA', '/users/123')).statusCode).toBe(404)
+  })
+
+  it('the user view lists the PBX numbers the user holds (extension, private number, DDI) after its own', async () => {
+    const pbxId = (await get('adminA', '/pbxs')).json().data[0].pbxId as string
+    await tdb.db.query("UPDATE users SET phone_numbers = '[{\"number\": \"+33612345678\", \"type\": \"work\", \"deviceType\": \"mobile\"}]' WHERE id = $1", [world.plainUser.id])
+    await holdNumber(tdb.db, world.plainUser.id, pbxId, '2001')
+    try {
+      const one = (await get('adminA', `/users/${world.plainUser.id}`)).json().data
+      expect(one.phoneNumbers).toEqual([
+        { number: '+33612345678', type: 'work', deviceType: 'mobile' },
+        { phoneNumberId: expect.any(String), systemId: expect.any(String), pbxId, shortNumber: '2001', internalNumber: null, number: '+33123002001', numberE164: '+33123002001', type: 'work', deviceType: 'landline', isFromSystem: true, isVisibleByOthers: true },
+      ])
+      const listed = (await get('adminA', '/users')).json().data.find((u: { id: string }) => u.id === world.plainUser.id)
+      expect(listed.phoneNumbers).toEqual(one.phoneNumbers)
+      // ?userId on the PBX's numbers: only what that user holds.
+      const held = (await get('adminA', `/pbxs/${pbxId}/phonenumbers?userId=${world.plainUser.id}`)).json().data
+      expect(held.map((n: { shortNumber: string, userId: string }) => [n.shortNumber, n.userId])).toEqual([['2001', world.plainUser.id]])
+      expect((await get('adminA', `/pbxs/${pbxId}/phonenumbers?userId=${world.adminA.id}`)).json().data).toEqual([])
+      expect((await get('adminA', `/pbxs/${pbxId}/phonenumbers?userId=nope`)).statusCode).toBe(400)
+    } finally {
+      await holdNumber(tdb.db, null, pbxId, '2001')
+      await tdb.db.query("UPDATE users SET phone_numbers = '[]' WHERE id = $1", [world.plainUser.id])
+    }
+  })
+
+  it('GET /users filters by loginEmail (without case), still within the caller\'s rank', async () => {
+    const one = (await get('adminA', `/users?loginEmail=${encodeURIComponent(world.plainUser.email.toUpperCase())}`)).json()
+    expect(one.total).toBe(1)
+    expect(one.data.map((u: { id: string }) => u.id)).toEqual([world.plainUser.id])
+    expect((await get('adminA', '/users?loginEmail=nobody%40example.com')).json()).toMatchObject({ total: 0, data: [] })
+    // The organization_admin is above a company_admin: filtering by its e-mail finds nothing.
+    expect((await get('adminA', `/users?loginEmail=${encodeURIComponent(world.orgAdmin.email)}`)).json().total).toBe(0)
+    expect((await get('orgAdmin', `/users?loginEmail=${encodeURIComponent(world.orgAdmin.email)}`)).json().total).toBe(1)
   })
 
   it('PBXs and their numbers are scoped like users', async () => {

@@ -67,8 +67,16 @@ describe.each(dbKinds())('command reports of synchronize on %s', (kind) => {
     const again = await post('cmd-twice', { status: 'failure', details: { reason: 'LDAP unreachable' } })
     expect(again.json()).toEqual({ status: 'failure', report: { details: { reason: 'LDAP unreachable' } } })
     expect(await endedFor('cmd-twice')).toHaveLength(1)
-    // details may be left out
-    expect((await post('cmd-nodetails', { status: 'failure' })).json()).toEqual({ status: 'failure', report: {} })
+    // details may be left out of a success, not of a failure
+    expect((await post('cmd-nodetails', { status: 'success' })).json()).toEqual({ status: 'success', report: {} })
+    for (const body of [{ status: 'failure' }, { status: 'failure', details: '' }]) {
+      const res = await post('cmd-failure-nodetails', body)
+      expect(res.statusCode).toBe(400)
+      expect(res.json()).toMatchObject({ errorCode: 400, errorMsg: 'Bad Request' })
+      expect(JSON.stringify(res.json().errorDetails)).toMatch(/details is required when status is failure/)
+    }
+    expect((await get('cmd-failure-nodetails')).statusCode).toBe(404)
+    expect(await endedFor('cmd-failure-nodetails')).toHaveLength(0)
   })
 
   it('bad bodies are 400 in the Rainbow envelope and store nothing', async () => {
@@ -103,7 +111,7 @@ describe.each(dbKinds())('command reports of synchronize on %s', (kind) => {
     expect(await endedFor('cmd-x')).toHaveLength(0)
   })
 
-  it('a synchronize with commandId: pending with live counters while it runs, then its report, one command_ended; a later POST adds none', async () => {
+  it('a synchronize with commandId: pending with live counters while it runs, then its report, one command_ended; a later POST is a 409 and changes nothing', async () => {
     const res = await sync(csv(), 'commandId=cmd-run&label=run')
     expect(res.statusCode).toBe(200)
     const reqId = res.json<{ data: { reqId: string } }>().data.reqId
@@ -117,8 +125,37 @@ describe.each(dbKinds())('command reports of synchronize on %s', (kind) => {
     expect(await endedFor('cmd-run')).toHaveLength(1)
 
     const posted = await post('cmd-run', { status: 'failure', details: 'connector gave up' })
-    expect(posted.json()).toMatchObject({ status: 'failure', report: { reqId, details: 'connector gave up' } })
+    expect(posted.statusCode).toBe(409)
+    expect(posted.json()).toMatchObject({ errorCode: 409, errorMsg: 'Conflict', errorDetailsCode: 409000 })
+    expect(posted.json().errorDetails).toMatch(new RegExp(`Command cmd-run already ended: its import ${reqId} is Terminated`))
+    expect((await get('cmd-run')).json()).toEqual(done)
     expect(await endedFor('cmd-run')).toHaveLength(1)
+  })
+
+  it('a POST while the import runs completes its report; a POST after a refusal or a check is a 409', async () => {
+    const res = await sync(csv(), 'commandId=cmd-early')
+    const reqId = res.json<{ data: { reqId: string } }>().data.reqId
+    const early = await post('cmd-early', { status: 'failure', details: 'stopped by the connector' })
+    expect(early.json()).toMatchObject({ status: 'failure', report: { reqId, details: 'stopped by the connector' } })
+    await runImport({ db: tdb.db, logger, xmppDomain: 'localhost', chunkSize: 1 }, reqId)
+    expect((await post('cmd-early', { status: 'success', details: 'again' })).statusCode).toBe(409)
+
+    const refused = await sync('__action__;loginEmail;favouriteColour\nupsert;a@example.com;blue\n', 'commandId=cmd-refused-then-post')
+    expect(refused.statusCode).toBe(400)
+    const late = await post('cmd-refused-then-post', { status: 'success', details: 'all good' })
+    expect(late.statusCode).toBe(409)
+    expect(late.json().errorDetails).toMatch(/its synchronize was refused/)
+    expect((await get('cmd-refused-then-post')).json()).toEqual({ status: 'failure', report: { error: refused.json() } })
+
+    const check = await app.inject({
+      method: 'POST', url: `${MP}/users/imports/synchronize/check?commandId=cmd-checked`, headers: { ...bearer(tokens.adminA), 'content-type': 'text/csv' }, payload: csv(),
+    })
+    expect(check.statusCode).toBe(200)
+    const afterCheck = await post('cmd-checked', { status: 'success', details: 'x' })
+    expect(afterCheck.statusCode).toBe(409)
+    expect(afterCheck.json().errorDetails).toMatch(/already ended with its check's report/)
+    expect((await get('cmd-checked')).statusCode).toBe(404)
+    expect(await endedFor('cmd-checked')).toHaveLength(1)
   })
 
   it('a synchronize with commandId refused at intake (400, 413, 415) ends the command once, as a failure with the error', async () => {

@@ -269,7 +269,9 @@ describe.each(dbKinds())('import routes with the in-process job on %s', (kind) =
     ]
     const body = lines.join('\n') + '\n'
     const { summary, details } = await run('/users/imports', body, { token })
-    expect(summary).toMatchObject({ mode: 'device', status: 'Pending', companyId: w.companyA, userId: w.adminA.id, label: null })
+    expect(summary).toMatchObject({ mode: 'device', status: 'Pending', companyId: w.companyA, userId: w.adminA.id, label: '' })
+    // label is "" when not given, in the answer and in the report alike.
+    expect(details.label).toBe('')
     expect(details.status).toBe('Terminated')
     expect(details.counters).toEqual({ succeeded: 4, failed: 9, warnings: 0, total: 13 })
     const failed = (n: number, action: string, email: string, code: number) => entry(n, action, email, 'failed', { errorCode: code, line: lines[n - 1] })
@@ -362,7 +364,8 @@ describe.each(dbKinds())('import routes with the in-process job on %s', (kind) =
     expect(await liveUser(e.s1!)).toMatchObject({ first_name: 'Newer', job_title: 'Keep1', tags: ['keep', 'me'] })
     expect((await numberOf(tdb.db, pbxA, '2000')).userId).toBe(s1)
     // sync: empty cells clear the fields, empty device cells detach the number.
-    expect(await liveUser(e.s2!)).toMatchObject({ first_name: 'Synced', job_title: null, tags: [] })
+    // The file's tags0 is empty: the first tag is cleared; the second, which no column names, stays.
+    expect(await liveUser(e.s2!)).toMatchObject({ first_name: 'Synced', job_title: null, tags: ['me'] })
     expect((await numberOf(tdb.db, pbxA, '2002')).userId).toBeNull()
     expect((await liveUser(e.s3!)).id).toBe(s3)
     expect((await userByEmail(e.s4!))[0]!.deleted_at).toBeInstanceOf(Date)
@@ -463,6 +466,11 @@ describe.each(dbKinds())('import routes with the in-process job on %s', (kind) =
     const del = await deleteReport(reqId)
     expect(del.statusCode).toBe(409)
     expect(del.json()).toMatchObject({ errorCode: 409, errorDetailsCode: 409000 })
+    // The same file again while it runs: the 409 says its report is still pending, not that it was imported.
+    const again = await post('/users/imports', body, { on: stalled })
+    expect(again.statusCode).toBe(409)
+    expect(again.json()).toMatchObject({ errorCode: 409, errorDetailsCode: 409000 })
+    expect(String(again.json().errorDetails)).toMatch(new RegExp(`being imported as reqId ${reqId} and its report is still Pending`))
     expect((await getDetails(reqId)).statusCode).toBe(200)
     expect(await userByEmail(`pending-a-${t}@example.com`)).toEqual([])
 
