@@ -45,7 +45,7 @@ describe.runIf(backend)('the only worker gone past IMPORT_STALL_S', () => {
       expect(atKill.processed).toBeLessThan(LINES)
 
       const config = loadConfig({
-        DATABASE_URL: tdb.url!, ...(redisUrl ? { REDIS_URL: redisUrl } : {}), JWT_SECRET: 'e'.repeat(40), IMPORT_STALL_S: String(STALL_S), QUEUE_PREFIX: setup.prefix, HASH_THREADS: '1',
+        DATABASE_URL: tdb.url!, ...(redisUrl ? { REDIS_URL: redisUrl } : {}), JWT_SECRET: 'e'.repeat(40), SECRETS_KEY: 's'.repeat(40), IMPORT_STALL_S: String(STALL_S), QUEUE_PREFIX: setup.prefix, HASH_THREADS: '1',
       })
       const api = await openImportRuntime(config, tdb.db, logger, { consume: false })
       let failed

@@ -113,7 +113,7 @@ describe.skipIf(!hasServices)('import failures with BullMQ on Redis and PostgreS
 
   it('no worker consuming: the runtime\'s watchdog ends a Pending import Failed after IMPORT_STALL_S', async ({ task }) => {
     const config = loadConfig({
-      DATABASE_URL: tdb.url!, REDIS_URL: process.env.REDIS_URL, JWT_SECRET: 'w'.repeat(40), IMPORT_STALL_S: '1', QUEUE_PREFIX: prefix(), HASH_THREADS: '1', LOG_LEVEL: 'silent',
+      DATABASE_URL: tdb.url!, REDIS_URL: process.env.REDIS_URL, JWT_SECRET: 'w'.repeat(40), SECRETS_KEY: 's'.repeat(40), IMPORT_STALL_S: '1', QUEUE_PREFIX: prefix(), HASH_THREADS: '1', LOG_LEVEL: 'silent',
     })
     const started = Date.now()
     const reqId = await accept(2)
