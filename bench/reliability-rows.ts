@@ -92,9 +92,9 @@ const faultRows: VitestRowSpec[] = [
   {
     id: 'import-cancel',
     kind: 'Fault',
-    tried: 'cancel while the job runs, with no worker, inside a chunk (PostgreSQL), of another company\'s import, of a finished one',
-    files: ['test/routes/massprovisioning/import-cancel.test.ts', 'test/jobs/import-endings.test.ts'],
-    pattern: 'cancel|Failed import is listed|another company|finished import',
+    tried: 'cancel while the job runs, with no worker, inside a chunk (PostgreSQL), together with a kill -9 of the only worker, of another company\'s import, of a finished one',
+    files: ['test/routes/massprovisioning/import-cancel.test.ts', 'test/jobs/import-endings.test.ts', 'test/e2e/import-cancel-kill.test.ts'],
+    pattern: 'cancel|Cancelled|Failed import is listed|another company|finished import',
     figures: (t) => `${t.filter((x) => x.passed).length}/${t.length} cases: committed chunks stay applied and reported, the rest 3197, status Cancelled; another company's reqId 404 and a finished import 409, nothing changed`,
   },
   {
