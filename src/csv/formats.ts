@@ -82,6 +82,7 @@ export const timezone: Validator<string> = (v) => {
     ZONES.set(v, v)
     return v
   } catch {
+    // Intl throws a RangeError for a name it does not know: that is the answer "not a time zone".
     return badZone
   }
 }

@@ -12,7 +12,7 @@ import { findLiveUserById, type UserRow } from '../db/users-repository.js'
 import { isTokenRevoked, revokeToken } from '../db/tokens-repository.js'
 import { isFamilyRevoked } from '../db/oauth-repository.js'
 import { randomUUID } from 'node:crypto'
-import { Errors } from '../errors.js'
+import { Errors, RainbowError } from '../errors.js'
 import { createApiKeyService } from '../services/api-keys.js'
 import type { ApplicationService } from '../services/applications.js'
 import { createCompanyScope, type CompanyScope } from '../services/company-scope.js'
@@ -166,7 +166,9 @@ export default fp<AuthOptions>(async (app, opts) => {
     let claims: TokenClaims
     try {
       claims = verifiedClaims(request)
-    } catch {
+    } catch (err) {
+      // A logout without a valid token has nothing to end (it still answers 200); anything else is a fault.
+      if (!(err instanceof RainbowError)) throw err
       return null
     }
     await revokeToken(opts.db, claims.jti, new Date(claims.exp * 1000))

@@ -148,6 +148,7 @@ const oauthToken: FastifyPluginAsyncZod<OAuthTokenOptions> = async (app, opts) =
       try {
         claims = app.jwt.verify<TokenClaims>(token)
       } catch {
+        // RFC 7009 §2.2: a token the server cannot verify is answered as any unknown token (200, nothing to revoke).
         claims = undefined
       }
       if (claims?.client_id === client.id) await revokeToken(opts.db, claims.jti, new Date(claims.exp * 1000))
