@@ -1,7 +1,8 @@
 /**
  * `npm run reliability [-- --row ID[,ID…]] [--load] [--load-seconds N]`: runs the fault, bad-input,
  * auth and limit tests with vitest's JSON reporter (CI=true, PostgreSQL and Redis as .ci/run sets
- * them), optionally the load benchmark, and prints the reliability table in Markdown on stdout.
+ * them), optionally the load benchmark, and prints the reliability table in Markdown on stdout
+ * (the table of docs/reliability.md, pasted there by hand).
  * Progress goes to stderr. Exits 1 when a row failed or did not run, or any test of its files failed.
  */
 import { spawn } from 'node:child_process'

@@ -36,8 +36,8 @@ describe('config', () => {
     expect(() => loadConfig({ BODY_TIMEOUT: '0' })).toThrow(/BODY_TIMEOUT/)
   })
 
-  it('the README gives every variable its bounds, the schema\'s own', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+  it('docs/operations.md gives every variable its bounds, the schema\'s own', () => {
+    const readme = readFileSync(new URL('../docs/operations.md', import.meta.url), 'utf8')
     const rows = readme.split('\n').filter((l) => l.startsWith('| `'))
     for (const key of CONFIG_KEYS) {
       const row = rows.find((r) => r.split(' | ')[0]!.includes('`' + key + '`'))
@@ -52,8 +52,8 @@ describe('config', () => {
     }
   })
 
-  it('the README documents every variable the schema reads', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+  it('docs/operations.md documents every variable the schema reads', () => {
+    const readme = readFileSync(new URL('../docs/operations.md', import.meta.url), 'utf8')
     const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 5))
     const missing = CONFIG_KEYS.filter((k) => !table.includes('`' + k + '`'))
     expect(missing).toEqual([])

@@ -40,7 +40,7 @@ export async function assertKeysOpenStore (q: Queryable, keys: SecretsKeys): Pro
   if (closed.length === 0) return
   throw new SecretsKeyError(`SECRETS_KEY cannot decrypt ${closed.length} of ${stored.length} stored application secrets (first: application ${closed[0]!.id}). ` +
     'If they were stored before SECRETS_KEY was required, they are encrypted under JWT_SECRET: run `massprov rekey-secrets --from jwt-secret`. ' +
-    'After changing SECRETS_KEY, set the old one as SECRETS_KEY_PREVIOUS and run `massprov rekey-secrets`. See README, "Rotating secrets".')
+    'After changing SECRETS_KEY, set the old one as SECRETS_KEY_PREVIOUS and run `massprov rekey-secrets`. See docs/operations.md, "Rotating secrets".')
 }
 
 export interface RekeyResult { reencrypted: number, alreadyCurrent: number, total: number }
