@@ -121,6 +121,15 @@ const STEPS: Step[] = [
     url: `${MP}/users/imports/{{reqId}}/details`,
     test: ["pm.test('404 in the Rainbow envelope', () => { pm.response.to.have.status(404); pm.expect(pm.response.json().errorCode).to.eql(404) })"],
   },
+  {
+    name: '10. The company\'s users as a connector reads them (CSV)',
+    method: 'GET',
+    url: `${MP}/users/synchronize?format=csv`,
+    test: [
+      'const lines = pm.response.json().data',
+      "pm.test('a header, then the imported users as sync lines', () => { pm.response.to.have.status(200); pm.expect(lines[0]).to.include('loginEmail'); pm.expect(lines.some((l) => l.includes('ada-' + pm.collectionVariables.get('run') + '@example.com'))).to.eql(true) })",
+    ],
+  },
 ]
 
 export function scenarioFolder () {
