@@ -1,0 +1,39 @@
+import { createInterface } from 'node:readline'
+import { Writable } from 'node:stream'
+import { UsageError } from './errors.js'
+
+/**
+ * The password for `login`, never from argv (every user of the machine sees argv in `ps`):
+ * `MASSPROV_PASSWORD` when set, else standard input — piped (one trailing newline dropped) or typed
+ * at a prompt that does not echo it. Its own copy of the admin CLI's reader: the client imports no
+ * server code.
+ */
+export async function readPassword (fromEnv: string | undefined, input: NodeJS.ReadStream, prompt: NodeJS.WritableStream): Promise<string> {
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv
+  const password = input.isTTY ? await ask(input, prompt) : await readAll(input)
+  if (password === '') throw new UsageError('a password is required: send it on stdin or in MASSPROV_PASSWORD')
+  return password
+}
+
+async function readAll (input: NodeJS.ReadableStream): Promise<string> {
+  let text = ''
+  input.setEncoding('utf8')
+  for await (const chunk of input) {
+    text += chunk as string
+    if (text.length > 4096) throw new UsageError('the password on stdin is longer than 4,096 characters')
+  }
+  return text.replace(/\r?\n$/, '')
+}
+
+async function ask (input: NodeJS.ReadStream, prompt: NodeJS.WritableStream): Promise<string> {
+  prompt.write('Password: ')
+  // The typed characters go to a sink: readline would otherwise echo them.
+  const muted = new Writable({ write: (_chunk, _encoding, done) => done() })
+  const rl = createInterface({ input, output: muted, terminal: true })
+  try {
+    return await new Promise<string>((resolve) => rl.once('line', resolve))
+  } finally {
+    rl.close()
+    prompt.write('\n')
+  }
+}
