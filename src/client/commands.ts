@@ -122,12 +122,13 @@ export async function importFile (ctx: Context, v: Values, [file]: string[]): Pr
   ctx.out.event({ type: 'import', ...data }, `Import ${data.reqId} accepted (${data.mode ?? ''} ${data.status ?? ''})`)
   if (v.wait !== true) return OK
   let view = (await details(http, data.reqId, 'small')).data
+  const polled = view.status === 'Pending'
   while (view.status === 'Pending') {
     ctx.out.progress(view.counters.processed ?? 0, view.counters.total, view.status)
     await ctx.sleep(interval * 1000)
     view = (await details(http, data.reqId, 'small')).data
   }
-  ctx.out.progress(view.counters.total, view.counters.total, view.status)
+  if (polled) ctx.out.progress(view.counters.total, view.counters.total, view.status)
   ctx.out.endProgress()
   showStatus(ctx.out, view)
   return exitOf(view)

@@ -26,10 +26,11 @@ async function readAll (input: NodeJS.ReadableStream): Promise<string> {
 }
 
 async function ask (input: NodeJS.ReadStream, prompt: NodeJS.WritableStream): Promise<string> {
-  prompt.write('Password: ')
-  // The typed characters go to a sink: readline would otherwise echo them.
+  // The typed characters go to a sink: readline would otherwise echo them. The interface (which
+  // puts the terminal in raw mode, so the terminal does not echo either) exists before the prompt.
   const muted = new Writable({ write: (_chunk, _encoding, done) => done() })
   const rl = createInterface({ input, output: muted, terminal: true })
+  prompt.write('Password: ')
   try {
     return await new Promise<string>((resolve) => rl.once('line', resolve))
   } finally {

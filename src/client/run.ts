@@ -89,9 +89,13 @@ export async function run (argv: string[], ctx: commands.Context): Promise<numbe
   try {
     if (argv.some((a) => a === '--password' || a.startsWith('--password='))) throw new UsageError(PASSWORD_REFUSED)
     const [name, ...rest] = argv
-    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    if (name === undefined) {
+      ctx.stderr.write(topHelp())
+      return 1
+    }
+    if (name === '--help' || name === '-h' || name === 'help') {
       ctx.out.raw(topHelp())
-      return name === undefined ? 1 : 0
+      return 0
     }
     const spec = COMMANDS[name]
     if (!spec || !Object.hasOwn(COMMANDS, name)) throw new UsageError(`unknown command ${name}; massprov-client --help lists them`)

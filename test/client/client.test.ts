@@ -20,6 +20,9 @@ let tdb: TestDb
 let world: World
 let server: ImportApp
 let base: string
+/** The same database behind an app without a queue: its imports stay Pending. */
+let idle: ImportApp
+let idleBase: string
 let configDir: string
 let files: string
 let tag = 0
@@ -64,12 +67,16 @@ beforeAll(async () => {
   server = await buildImportApp(tdb.db)
   await server.app.listen({ host: '127.0.0.1', port: 0 })
   base = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`
+  idle = await buildImportApp(tdb.db, { queue: false })
+  await idle.app.listen({ host: '127.0.0.1', port: 0 })
+  idleBase = `http://127.0.0.1:${(idle.app.server.address() as AddressInfo).port}`
   configDir = mkdtempSync(join(tmpdir(), 'massprov-client-'))
   files = mkdtempSync(join(tmpdir(), 'massprov-client-files-'))
 })
 
 afterAll(async () => {
   await server?.app.close()
+  await idle?.app.close()
   await tdb?.close()
   if (configDir) rmSync(configDir, { recursive: true, force: true })
   if (files) rmSync(files, { recursive: true, force: true })
@@ -177,6 +184,33 @@ describe('massprov-client', () => {
 
     const json = await client(['report', reqId])
     expect(jsonLines(json).filter((e) => e.type === 'line').map((e) => e.status)).toEqual(['success', 'failed'])
+  })
+
+  it('import --wait shows progress while Pending and exits 2 when the import is cancelled', async () => {
+    const env = { MASSPROV_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'massprov-client-idle-')) }
+    try {
+      expect((await client(['login', '--server', idleBase, '--email', world.adminA.email], env, PASSWORD)).code).toBe(0)
+      const waiting = client(['import', csv(['__action__;loginEmail;firstName', `create;${email('e')};E`]), '--wait', '--interval', '0.1'], env)
+      const { token } = JSON.parse(readFileSync(join(env.MASSPROV_CONFIG_DIR, 'client.json'), 'utf8')) as { token: string }
+      let reqId: string | undefined
+      // The import the waiting client made, once it is stored.
+      for (let i = 0; i < 100 && !reqId; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        const listed = await idle.app.inject({ url: '/api/rainbow/massprovisioning/v1.0/users/imports', headers: { authorization: `Bearer ${token}` } })
+        reqId = (listed.json() as { data: Array<{ reqId: string, status: string }> }).data.find((d) => d.status === 'Pending')?.reqId
+      }
+      expect(reqId).toBeDefined()
+      const cancelled = await client(['cancel', reqId!], env)
+      expect(cancelled.code, cancelled.stderr).toBe(0)
+      expect(jsonLines(cancelled)[0]).toMatchObject({ type: 'status', status: 'Cancelled' })
+      const r = await waiting
+      expect(r.code, r.stderr).toBe(2)
+      const events = jsonLines(r)
+      expect(events.some((e) => e.type === 'progress' && e.label === 'Pending' && e.total === 1)).toBe(true)
+      expect(events.at(-1)).toMatchObject({ type: 'status', status: 'Cancelled' })
+    } finally {
+      rmSync(env.MASSPROV_CONFIG_DIR, { recursive: true, force: true })
+    }
   })
 
   it('an unknown command or option is a usage error, exit 1', async () => {
