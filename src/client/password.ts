@@ -32,7 +32,11 @@ async function ask (input: NodeJS.ReadStream, prompt: NodeJS.WritableStream): Pr
   const rl = createInterface({ input, output: muted, terminal: true })
   prompt.write('Password: ')
   try {
-    return await new Promise<string>((resolve) => rl.once('line', resolve))
+    // In raw mode Ctrl-C is a key, not a signal: without this listener readline would only pause.
+    return await new Promise<string>((resolve, reject) => {
+      rl.once('line', resolve)
+      rl.once('SIGINT', () => reject(new UsageError('interrupted at the password prompt')))
+    })
   } finally {
     rl.close()
     prompt.write('\n')
