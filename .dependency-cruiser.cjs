@@ -36,6 +36,13 @@ module.exports = {
       from: { path: '^src/(routes|plugins)/' },
       to: { path: '^src/(app|server|worker|cli)\\.ts$' },
     },
+    {
+      name: 'client-is-http-only',
+      severity: 'error',
+      comment: 'src/client (massprov-client) is only an HTTP client of the API, like the console: it imports nothing from the rest of src, types included.',
+      from: { path: '^src/client/' },
+      to: { path: '^src/', pathNot: '^src/client/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
