@@ -26,12 +26,17 @@ async function readAll (input: NodeJS.ReadableStream): Promise<string> {
 }
 
 async function prompt (input: NodeJS.ReadStream): Promise<string> {
-  process.stderr.write('Password: ')
-  // The typed characters go to a sink: readline would otherwise echo them.
+  // The typed characters go to a sink: readline would otherwise echo them. The interface (which
+  // puts the terminal in raw mode, so the terminal does not echo either) exists before the prompt.
   const muted = new Writable({ write: (_chunk, _encoding, done) => done() })
   const rl = createInterface({ input, output: muted, terminal: true })
+  process.stderr.write('Password: ')
   try {
-    return await new Promise<string>((resolve) => rl.once('line', resolve))
+    // In raw mode Ctrl-C is a key, not a signal: without this listener readline would only pause.
+    return await new Promise<string>((resolve, reject) => {
+      rl.once('line', resolve)
+      rl.once('SIGINT', () => reject(new SecretInputError('interrupted at the password prompt')))
+    })
   } finally {
     rl.close()
     process.stderr.write('\n')
