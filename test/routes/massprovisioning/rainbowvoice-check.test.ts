@@ -131,6 +131,13 @@ describe.each(dbKinds())('POST /users/imports/rainbowvoice/check on %s', (kind) 
     expect(await voiceOf(tdb.db, sub.id)).toEqual(before)
   })
 
+  it('a subscriber who holds a DDI cannot be given another (2016); naming the one it holds changes nothing', async () => {
+    const a = await check([HEADER, `upsert;${sub.email};;;+33298300502;;;;`].join('\n'))
+    const same = await check([HEADER, `upsert;${sub.email};8050;;+33298300505;;;;`].join('\n'))
+    expect(byLine(a)).toEqual({ 2: PlanCodes.anotherDdiAttachedToUser })
+    expect(same.plan.map((p) => [p.outcome, p.voice])).toEqual([['unchanged', { attached: [], detached: [] }]])
+  })
+
   it('a company without a Cloud PBX: a line naming a short number, device or DDI is 2001; a plain upsert is planned', async () => {
     const a = await check([HEADER, `upsert;nocloud1-${world.companyC}@example.com;8001;;;;;;`, `upsert;nocloud2-${world.companyC}@example.com;;;;;;;`].join('\n'), { token: tokens.superadmin, query: `companyId=${world.companyC}` })
     expect(byLine(a)).toEqual({ 2: PlanCodes.noCloudPbx, 3: 'create' })
