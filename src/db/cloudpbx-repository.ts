@@ -111,19 +111,18 @@ export interface VoiceInventory {
 export async function loadVoiceInventory (q: Queryable, companyId: string, named: { shortNumbers: readonly string[], macs: readonly string[], ddis: readonly string[], userIds: readonly string[] }): Promise<VoiceInventory> {
   const has = await q.query('SELECT 1 FROM cloud_pbxs WHERE company_id = $1', [companyId])
   if (has.length === 0) return { hasCloudPbx: false, ranges: [], services: [], subscribers: [], devices: [], ddis: [] }
-  const [ranges, services, subscribers, devices, ddis] = await Promise.all([
-    listRanges(q, companyId),
-    listServices(q, companyId),
-    q.query<SubscriberRow>(
-      `SELECT user_id AS "userId", company_id AS "companyId", short_number AS "shortNumber" FROM voice_subscribers
-        WHERE (company_id = $1 AND short_number = ANY($2::text[])) OR user_id = ANY($3::bpchar[])`, [companyId, named.shortNumbers, named.userIds]),
-    q.query<SipDeviceRow>(
-      `SELECT id, company_id AS "companyId", mac_address AS "macAddress", model, user_id AS "userId", attached_at AS "attachedAt"
-         FROM sip_devices WHERE mac_address = ANY($1::text[]) OR user_id = ANY($2::bpchar[])`, [named.macs, named.userIds]),
-    q.query<DdiRow>(
-      `SELECT id, company_id AS "companyId", number, user_id AS "userId", attached_at AS "attachedAt"
-         FROM ddi_numbers WHERE number = ANY($1::text[]) OR user_id = ANY($2::bpchar[])`, [named.ddis, named.userIds]),
-  ])
+  // One after the other: on a transaction's client, pg queues concurrent queries with a deprecation warning.
+  const ranges = await listRanges(q, companyId)
+  const services = await listServices(q, companyId)
+  const subscribers = await q.query<SubscriberRow>(
+    `SELECT user_id AS "userId", company_id AS "companyId", short_number AS "shortNumber" FROM voice_subscribers
+      WHERE (company_id = $1 AND short_number = ANY($2::text[])) OR user_id = ANY($3::bpchar[])`, [companyId, named.shortNumbers, named.userIds])
+  const devices = await q.query<SipDeviceRow>(
+    `SELECT id, company_id AS "companyId", mac_address AS "macAddress", model, user_id AS "userId", attached_at AS "attachedAt"
+       FROM sip_devices WHERE mac_address = ANY($1::text[]) OR user_id = ANY($2::bpchar[])`, [named.macs, named.userIds])
+  const ddis = await q.query<DdiRow>(
+    `SELECT id, company_id AS "companyId", number, user_id AS "userId", attached_at AS "attachedAt"
+       FROM ddi_numbers WHERE number = ANY($1::text[]) OR user_id = ANY($2::bpchar[])`, [named.ddis, named.userIds])
   return { hasCloudPbx: true, ranges, services, subscribers, devices, ddis }
 }
 
