@@ -96,6 +96,8 @@ export async function listDdis (q: Queryable, companyId: string): Promise<DdiRow
 
 export interface VoiceInventory {
   hasCloudPbx: boolean
+  /** False when `ranges` and `services` were not read (planning already has them). */
+  head: boolean
   ranges: NumberRange[]
   services: VoiceService[]
   subscribers: SubscriberRow[]
@@ -108,12 +110,13 @@ export interface VoiceInventory {
  * the short numbers it names or are its users, and the devices and DDIs it names (any company: a
  * device of another company is 2008) or its users hold.
  */
-export async function loadVoiceInventory (q: Queryable, companyId: string, named: { shortNumbers: readonly string[], macs: readonly string[], ddis: readonly string[], userIds: readonly string[] }): Promise<VoiceInventory> {
+export async function loadVoiceInventory (q: Queryable, companyId: string, named: { shortNumbers: readonly string[], macs: readonly string[], ddis: readonly string[], userIds: readonly string[] }, head = true): Promise<VoiceInventory> {
   const has = await q.query('SELECT 1 FROM cloud_pbxs WHERE company_id = $1', [companyId])
-  if (has.length === 0) return { hasCloudPbx: false, ranges: [], services: [], subscribers: [], devices: [], ddis: [] }
+  if (has.length === 0) return { hasCloudPbx: false, head, ranges: [], services: [], subscribers: [], devices: [], ddis: [] }
   // One after the other: on a transaction's client, pg queues concurrent queries with a deprecation warning.
-  const ranges = await listRanges(q, companyId)
-  const services = await listServices(q, companyId)
+  // Counting licences scans the company's users once per offer: a streamed check reads it once, not per batch.
+  const ranges = head ? await listRanges(q, companyId) : []
+  const services = head ? await listServices(q, companyId) : []
   const subscribers = await q.query<SubscriberRow>(
     `SELECT user_id AS "userId", company_id AS "companyId", short_number AS "shortNumber" FROM voice_subscribers
       WHERE (company_id = $1 AND short_number = ANY($2::text[])) OR user_id = ANY($3::bpchar[])`, [companyId, named.shortNumbers, named.userIds])
@@ -123,7 +126,7 @@ export async function loadVoiceInventory (q: Queryable, companyId: string, named
   const ddis = await q.query<DdiRow>(
     `SELECT id, company_id AS "companyId", number, user_id AS "userId", attached_at AS "attachedAt"
        FROM ddi_numbers WHERE number = ANY($1::text[]) OR user_id = ANY($2::bpchar[])`, [named.ddis, named.userIds])
-  return { hasCloudPbx: true, ranges, services, subscribers, devices, ddis }
+  return { hasCloudPbx: true, head, ranges, services, subscribers, devices, ddis }
 }
 
 // Writes of the import engine. Each returns how many rows it changed, so a batch that changed fewer

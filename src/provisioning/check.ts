@@ -160,12 +160,13 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
     pendingRows = []
     pendingErrors = []
     if (rows.length === 0 || mode === undefined) return
+    const first = planner === undefined
     if (planner === undefined) {
       planner = new Planner({ users: [], numbers: [], companyPbxIds: await listCompanyPbxIds(db, req.companyId) }, { companyId: req.companyId, nostrict: req.nostrict, mode, caller: req.caller })
       const emails = await listLiveLoginEmails(db, req.liveEmailsHeld ?? LIVE_EMAILS_HELD)
       if (emails !== undefined) live = new Set(emails)
     }
-    planner.add(await loadSnapshot(db, req.companyId, rows, { pbxs: false, live, voice: mode === 'rainbowvoice' }))
+    planner.add(await loadSnapshot(db, req.companyId, rows, { pbxs: false, live, voice: mode === 'rainbowvoice', voiceHead: first }))
     const firstErrors = firstErrorByLine(validation)
     const planErrors: LineError[] = []
     for (const row of rows) {

@@ -37,7 +37,7 @@ export class VoicePlanner {
   add (inv: VoiceInventory): void {
     if (!inv.hasCloudPbx) return
     this.hasCloudPbx = true
-    this.ranges = inv.ranges
+    if (inv.head) this.ranges = inv.ranges
     for (const s of inv.services) if (!this.offers.has(s.name)) this.offers.set(s.name, { licences: s.licences, used: s.used })
     for (const s of inv.subscribers) {
       if (this.knownSubscriptions.has(`u:${s.userId}`) || this.knownSubscriptions.has(`s:${s.shortNumber}`)) continue

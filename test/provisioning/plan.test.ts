@@ -604,6 +604,7 @@ describe('planRows, rainbowvoice mode', () => {
   const holder = userRow('holder@example.com', { services: ['Demo'] })
   const voice = (over: Partial<NonNullable<Snapshot['voice']>> = {}): Snapshot['voice'] => ({
     hasCloudPbx: true,
+    head: true,
     ranges: [{ from: '8000', to: '8099' }],
     services: [{ name: 'Demo', licences: 1, used: 1 }],
     subscribers: [{ userId: holder.id, companyId: CO, shortNumber: '8001' }],

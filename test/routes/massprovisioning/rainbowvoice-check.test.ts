@@ -138,6 +138,17 @@ describe.each(dbKinds())('POST /users/imports/rainbowvoice/check on %s', (kind) 
     expect(same.plan.map((p) => [p.outcome, p.voice])).toEqual([['unchanged', { attached: [], detached: [] }]])
   })
 
+  it('a file of several planning batches: the numbering plan and the licences in use carry over from the first batch to the last', async () => {
+    const bulk = Array.from({ length: 520 }, (_, i) => `upsert;${email(`bulk${i}`)};;;;;;;`)
+    const a = await check([HEADER, ...bulk,
+      `upsert;${email('late1')};8090;;;;;Voice Enterprise 3-Year prepaid;`,
+      `upsert;${email('late2')};8091;;;;;Voice Enterprise 3-Year prepaid;`,
+      `upsert;${email('late3')};7090;;;;;;`,
+    ].join('\n'))
+    expect(a.plan.slice(-3).map((p) => p.errorCode ?? p.outcome)).toEqual(['create', PlanCodes.maxSubscriptionReached, PlanCodes.shortNumberNotInNumberingPlan])
+    expect(a.actions.upsert).toBe(521)
+  })
+
   it('a company without a Cloud PBX: a line naming a short number, device or DDI is 2001; a plain upsert is planned', async () => {
     const a = await check([HEADER, `upsert;nocloud1-${world.companyC}@example.com;8001;;;;;;`, `upsert;nocloud2-${world.companyC}@example.com;;;;;;;`].join('\n'), { token: tokens.superadmin, query: `companyId=${world.companyC}` })
     expect(byLine(a)).toEqual({ 2: PlanCodes.noCloudPbx, 3: 'create' })
