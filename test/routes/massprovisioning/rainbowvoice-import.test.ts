@@ -78,6 +78,9 @@ describe.each(dbKinds())('POST /users/imports/rainbowvoice on %s', (kind) => {
     expect(await tdb.db.query('SELECT 1 FROM users WHERE login_email = $1', [email('u4')])).toEqual([])
     expect(await voiceOf(tdb.db, await idOf('u5'))).toMatchObject({ shortNumber: '8005', mac: 'aa:bb:cc:dd:ee:22' })
 
+    const wrongType = await ia.app.inject({ method: 'POST', url: `${MP}/users/imports/rainbowvoice`, headers: { ...bearer(token), 'content-type': 'application/json' }, payload: '{}' })
+    expect(wrongType.statusCode).toBe(415)
+    expect(wrongType.json()).toMatchObject({ errorCode: 415 })
     const again = await post(body)
     expect(again.statusCode).toBe(409)
     expect(again.json()).toMatchObject({ errorCode: 409 })
