@@ -6,8 +6,9 @@
 import { runCheckBench } from './check.js'
 import { runImportBench } from './import.js'
 import { runLoadBench } from './load.js'
+import { runVoiceBench } from './voice.js'
 
-const USAGE = 'usage: npm run bench -- <check|import> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded] [--updates-only]'
+const USAGE = 'usage: npm run bench -- <check|import|load|voice> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded] [--updates-only]'
 
 type Bench = (args: string[]) => Promise<void>
 
@@ -41,6 +42,7 @@ const BENCHES: Record<string, Bench> = {
     modes: (stringArg(args, 'modes') ?? 'postgres,embedded').split(',') as Array<'postgres' | 'embedded'>,
     updatesOnly: args.includes('--updates-only'),
   }),
+  voice: (args) => runVoiceBench({ lines: intArg(args, 'lines', 10_000) }),
   load: (args) => runLoadBench({
     seconds: intArg(args, 'seconds', 30),
     connections: intArg(args, 'connections', 200),

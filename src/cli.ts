@@ -13,6 +13,7 @@ import { ApiKeyError, createApiKeyService } from './services/api-keys.js'
 import { ApplicationNotFoundError, createApplicationService } from './services/applications.js'
 import { RedirectUriError } from './services/redirect-uris.js'
 import { InventoryError, loadInventory, parseInventory } from './services/pbx-inventory.js'
+import { loadCloudPbx, parseDdis, parseDevices, parseRanges, parseServices } from './services/cloudpbx-inventory.js'
 import { ADMIN_ROLES, TenantError, createTenantService, type AdminRole } from './services/tenants.js'
 import { toUserView } from './services/user-view.js'
 import { ID_PATTERN } from './util/ids.js'
@@ -41,6 +42,8 @@ const USAGE = `usage: massprov <command> [options]   (database chosen by the env
   list-api-keys  --user ID                                  (ids and dates, never the keys)
   revoke-api-key --key-id ID
   load-pbx       --company ID --pbx PBXID --file F.csv     (lines shortNumber;internalNumber;number)
+  load-cloudpbx  --company ID [--numbering 8000-8999]... [--devices F.csv] [--ddis F.csv] [--service "Name=count"]...
+                 (Rainbow Voice inventory, idempotent; devices header macAddress;model, DDI header number)
   list-users     --company ID [--limit N] [--offset N]
   rekey-secrets  [--from previous|jwt-secret]                (re-encrypt application secrets under SECRETS_KEY)
   cancel-import  --req-id ID                               (ends a Pending import as Cancelled; applied lines stay)
@@ -153,15 +156,23 @@ const COMMANDS: Record<string, { options: string[], multi?: string[], flags?: st
     options: ['company', 'pbx', 'file', 'name'],
     required: ['company', 'pbx', 'file'],
     run: (rt, a) => {
-      const file = need(a, 'file')
-      let text: string
-      try {
-        text = readFileSync(file, 'utf8')
-      } catch (err) {
-        throw new UsageError(`cannot read ${file}: ${(err as Error).message}`)
-      }
-      const numbers = parseInventory(text)
+      const numbers = parseInventory(readText(need(a, 'file')))
       return rt.db.transaction((tx) => loadInventory(tx, { companyId: need(a, 'company'), pbxId: need(a, 'pbx'), numbers, name: a.name }))
+    },
+  },
+  'load-cloudpbx': {
+    options: ['company', 'devices', 'ddis'],
+    multi: ['numbering', 'service'],
+    required: ['company'],
+    run: (rt, a) => {
+      const input = {
+        companyId: anId(a, 'company'),
+        ranges: parseRanges(a.multi.numbering ?? []),
+        devices: a.devices === undefined ? [] : parseDevices(readText(a.devices)),
+        ddis: a.ddis === undefined ? [] : parseDdis(readText(a.ddis)),
+        services: parseServices(a.multi.service ?? []),
+      }
+      return rt.db.transaction((tx) => loadCloudPbx(tx, input))
     },
   },
   'list-users': {
@@ -203,6 +214,14 @@ const COMMANDS: Record<string, { options: string[], multi?: string[], flags?: st
     run: async (rt, _a, c) => (await seedDemo(rt.db, { secretsKey: deriveSecretsKey(rt.secretsKey), xmppDomain: c.XMPP_DOMAIN })) ??
       { seeded: false, reason: 'the database already holds a company' },
   },
+}
+
+function readText (file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`)
+  }
 }
 
 /** A refused redirect URI or an unknown application is the operator's mistake, said as such. */

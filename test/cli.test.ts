@@ -212,6 +212,23 @@ describe.concurrent.each(dbKinds())('massprov CLI on %s', (kind) => {
       refused(await run('load-pbx', '--company', plainCompany, '--pbx', 'CLI-PBX-1', '--file', file), /line 4: number "0123459006" must be E\.164/)
     }, 60_000)
 
+    it('load-cloudpbx loads a Rainbow Voice inventory, idempotently; a bad MAC or range is refused', async () => {
+      const devices = join(work, 'devices.csv')
+      const ddis = join(work, 'ddis.csv')
+      writeFileSync(devices, 'macAddress;model\nAA-BB-CC-DD-EE-01;Yealink T54W\naabb.ccdd.ee02;\n% comment\naa:bb:cc:dd:ee:03;ALE-20h\n')
+      writeFileSync(ddis, 'number\n+33298300501\n33298300502\n')
+      const args = ['load-cloudpbx', '--company', plainCompany, '--numbering', '8000-8999', '--numbering', '0100-0199', '--devices', devices, '--ddis', ddis, '--service', 'Enterprise Demo=2', '--service', 'Voice Enterprise 3-Year prepaid=1']
+      const first = ok(await run(...args))
+      expect(first).toMatchObject({ cloudPbxCreated: true, rangesAdded: 2, devicesAdded: 3, ddisAdded: 2, services: [{ name: 'Enterprise Demo', licences: 2 }, { name: 'Voice Enterprise 3-Year prepaid', licences: 1 }] })
+      const again = ok(await run(...args))
+      expect(again).toMatchObject({ cloudPbxCreated: false, rangesAdded: 0, devicesAdded: 0, ddisAdded: 0 })
+
+      writeFileSync(devices, 'macAddress;model\naa:bb:cc:dd:ee\n')
+      refused(await run('load-cloudpbx', '--company', plainCompany, '--devices', devices), /devices: line 2: macAddress "aa:bb:cc:dd:ee" must be a MAC address/)
+      refused(await run('load-cloudpbx', '--company', plainCompany, '--numbering', '8000-899'), /--numbering "8000-899" must be FIRST-LAST/)
+      refused(await run('load-cloudpbx', '--company', plainCompany, '--service', 'Enterprise Demo'), /must be Name=count/)
+    }, 60_000)
+
     it('list-users lists the company\'s admins and no password hash', async () => {
       const r = await run('list-users', '--company', plainCompany)
       const res = ok(r) as { total: number, users: Array<{ id: string, loginEmail: string, adminType: string }> }

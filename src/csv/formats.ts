@@ -103,9 +103,12 @@ export const boolean: Validator<boolean> = (v) => {
 }
 
 const MAC = /^[0-9A-Fa-f]{2}([:-]?)[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}$/
+// Cisco's notation, three dot-separated groups of four: aabb.ccdd.eeff.
+const MAC_DOTTED = /^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/
 const badMac = problem(C.invalidMacAddress, 'must be a MAC address (e.g. aa:bb:cc:dd:ee:02)')
-/** Colon, dash or no separator; stored lower case with colons. */
+/** Colon, dash, dot (aabb.ccdd.eeff) or no separator, any case; stored lower case with colons (D18). */
 export const macAddress: Validator<string> = (v) => {
+  if (MAC_DOTTED.test(v)) return v.replaceAll('.', '').toLowerCase().replace(/(..)(?!$)/g, '$1:')
   if (!MAC.test(v)) return badMac
   const hex = v.replace(/[:-]/g, '').toLowerCase()
   return hex.replace(/(..)(?!$)/g, '$1:')

@@ -135,7 +135,7 @@ async function applyChunk (tx: Queryable, deps: ImportJobDeps, imp: ImportRow, d
     rows.push({ lineNumber: l.lineNumber, action: l.action as CsvRow['action'], loginEmail: l.loginEmail ?? '', valid: input.valid, values: input.values ?? {}, raw: '' })
     if (input.error) errors.push({ lineNumber: l.lineNumber, ...input.error } as LineError)
   }
-  const snapshot = await loadSnapshot(tx, imp.companyId, rows)
+  const snapshot = await loadSnapshot(tx, imp.companyId, rows, { voice: imp.mode === 'rainbowvoice' })
   const caller = await createCompanyScope(tx).requesterNow(imp.requesterId, imp.companyId)
   const entries = planRows(rows, errors, snapshot, { companyId: imp.companyId, nostrict: imp.options.nostrict === true, mode: imp.mode as Mode, caller })
   const results = await applyEntries(tx, entries, {

@@ -47,7 +47,7 @@ function envelope (status: number, codes: number[], description: string) {
 }
 
 export function isCsvUpload (method: string, url: string): boolean {
-  return method === 'POST' && /\/users\/imports(\/synchronize)?(\/check)?$/.test(url)
+  return method === 'POST' && /\/users\/imports(\/synchronize|\/rainbowvoice)?(\/check)?$/.test(url)
 }
 
 /** The CSV routes read the raw body (their own parser), so the document states it here. */
@@ -85,6 +85,7 @@ export function errorResponses (method: string, url: string): Record<string, unk
     add(404, 'Unknown, or belonging to another company')
     add(414, 'A path parameter is longer than the router accepts')
   }
+  if (url.includes('/cloudpbx')) add(404, 'The company has no Cloud PBX (Rainbow Voice)')
   if (csv) {
     add(413, 'The file is over the size limit (D8)')
     add(415, 'Content-Type is not text/csv, text/plain or application/octet-stream')

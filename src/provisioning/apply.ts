@@ -4,8 +4,12 @@ import { isTransientDbError, isUniqueViolation } from '../db/db.js'
 import {
   attachNumbers, detachNumbers, insertProvisionedUsers, softDeleteUsers, updateProvisionedUsers, type NewProvisionedUser, type ProvisionedUserUpdate,
 } from '../db/users-write-repository.js'
+import {
+  deleteSubscribers, holdDevices, insertSubscribers, releaseDevices, renumberSubscribers,
+} from '../db/cloudpbx-repository.js'
 import { PlanCodes } from './codes.js'
 import type { Op, PlanEntry } from './plan.js'
+import type { VoiceOp, VoiceTable } from './voice-plan.js'
 
 export interface LineResult {
   lineNumber: number
@@ -74,6 +78,9 @@ function entityKeys (entry: PlanEntry): string[] {
   for (const op of entry.ops) {
     if ('userId' in op) keys.push(`u:${op.userId}`)
     if ('numberId' in op) keys.push(`n:${op.numberId}`)
+    if ('itemId' in op) keys.push(`v:${op.itemId}`)
+    if ('shortNumber' in op) keys.push(`s:${op.shortNumber}`)
+    if (op.kind === 'subscribe' && op.previous !== null) keys.push(`s:${op.previous}`)
     if (op.kind === 'createUser') keys.push(`e:${op.loginEmail.toLowerCase()}`)
   }
   return keys
@@ -113,7 +120,8 @@ async function applyBatch (tx: Queryable, batch: readonly PlanEntry[], ctx: Appl
 }
 
 /** The kind of change that touched fewer rows than planned, or null when every one did. */
-type ShortChange = 'updateUser' | 'deleteUser' | 'detach' | 'attach' | null
+type ShortChange = 'updateUser' | 'deleteUser' | 'detach' | 'attach' | 'subscribe' | 'renumber' | 'unsubscribe' | VoiceChange | null
+type VoiceChange = `${'hold' | 'release'}:${VoiceTable}`
 
 /**
  * One statement per kind of change: creates first (a number references its user), detaches before
@@ -125,6 +133,7 @@ async function applyTogether (tx: Queryable, batch: readonly PlanEntry[], ctx: A
   const deletes: string[] = []
   const detaches: string[] = []
   const attaches: Array<Extract<Op, { kind: 'attach' }>> = []
+  const voice = new VoiceChanges()
   for (const entry of batch) {
     for (const op of entry.ops) {
       switch (op.kind) {
@@ -132,7 +141,8 @@ async function applyTogether (tx: Queryable, batch: readonly PlanEntry[], ctx: A
         case 'updateUser': updates.push({ id: op.userId, fields: op.fields, passwordHash: op.password ? ctx.passwordHash(entry.lineNumber) : null }); break
         case 'deleteUser': deletes.push(op.userId); break
         case 'detach': detaches.push(op.numberId); break
-        case 'attach': attaches.push(op)
+        case 'attach': attaches.push(op); break
+        default: voice.add(op, ctx.companyId)
       }
     }
   }
@@ -141,14 +151,55 @@ async function applyTogether (tx: Queryable, batch: readonly PlanEntry[], ctx: A
   if (await softDeleteUsers(tx, deletes) !== deletes.length) return 'deleteUser'
   if (await detachNumbers(tx, detaches) !== detaches.length) return 'detach'
   if (await attachNumbers(tx, attaches) !== attaches.length) return 'attach'
-  return null
+  return voice.apply(tx)
 }
+
+/**
+ * Rainbow Voice changes of a batch: what is released first (a line may free what the next one
+ * takes), renumbered subscribers before new ones (a number one frees, another may take).
+ */
+class VoiceChanges {
+  private readonly release: Record<VoiceTable, string[]> = { sip_devices: [], ddi_numbers: [] }
+  private readonly hold: Record<VoiceTable, Array<{ id: string, userId: string }>> = { sip_devices: [], ddi_numbers: [] }
+  private readonly unsubscribe: string[] = []
+  private readonly renumber: Array<{ userId: string, shortNumber: string }> = []
+  private readonly subscribe: Array<{ userId: string, companyId: string, shortNumber: string }> = []
+
+  add (op: VoiceOp, companyId: string): void {
+    switch (op.kind) {
+      case 'release': this.release[op.table].push(op.itemId); break
+      case 'hold': this.hold[op.table].push({ id: op.itemId, userId: op.userId }); break
+      case 'unsubscribe': this.unsubscribe.push(op.userId); break
+      case 'subscribe':
+        if (op.previous === null) this.subscribe.push({ userId: op.userId, companyId, shortNumber: op.shortNumber })
+        else this.renumber.push({ userId: op.userId, shortNumber: op.shortNumber })
+    }
+  }
+
+  async apply (tx: Queryable): Promise<ShortChange> {
+    for (const table of TABLES) if (await releaseDevices(tx, table, this.release[table]) !== this.release[table].length) return `release:${table}`
+    if (await deleteSubscribers(tx, this.unsubscribe) !== this.unsubscribe.length) return 'unsubscribe'
+    if (await renumberSubscribers(tx, this.renumber) !== this.renumber.length) return 'renumber'
+    if (await insertSubscribers(tx, this.subscribe) !== this.subscribe.length) return 'subscribe'
+    for (const table of TABLES) if (await holdDevices(tx, table, this.hold[table]) !== this.hold[table].length) return `hold:${table}`
+    return null
+  }
+}
+
+const TABLES = ['sip_devices', 'ddi_numbers'] as const
 
 const SHORT_FAILURES = {
   updateUser: [PlanCodes.userNotFound, 'the user was deleted meanwhile'],
   deleteUser: [PlanCodes.userNotFound, 'the user was deleted meanwhile'],
   attach: [PlanCodes.failedToAttachExtension, 'the extension could not be attached'],
   detach: [PlanCodes.failedToDetachExtension, 'the extension could not be detached'],
+  subscribe: [PlanCodes.subscriberCreationFailed, 'the subscriber could not be created: its short number was taken meanwhile'],
+  renumber: [PlanCodes.subscriberUpdateFailed, 'the subscriber could not be updated'],
+  unsubscribe: [PlanCodes.subscriberUpdateFailed, 'the subscriber could not be released'],
+  'hold:sip_devices': [PlanCodes.sipDeviceAttachFailed, 'the SIP device could not be attached'],
+  'hold:ddi_numbers': [PlanCodes.ddiAttachFailed, 'the DDI could not be attached'],
+  'release:sip_devices': [PlanCodes.sipDeviceDetachFailed, 'the SIP device could not be detached'],
+  'release:ddi_numbers': [PlanCodes.ddiDetachFailed, 'the DDI could not be detached'],
 } as const
 
 /**

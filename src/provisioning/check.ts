@@ -16,7 +16,7 @@ import { loadSnapshot } from './snapshot.js'
 
 export interface CheckRequest {
   companyId: string
-  endpoint: Exclude<EndpointKind, 'rainbowvoice'>
+  endpoint: EndpointKind
   body: Uint8Array
   delimiter?: string | undefined
   comment?: string | undefined
@@ -103,6 +103,8 @@ function counterName (mode: Mode, entry: PlanEntry): string {
   return action
 }
 
+const CHECK_OPERATION = { import: 'check', synchronize: 'synchronize-check', rainbowvoice: 'rainbowvoice-check' } as const
+
 const ZERO_COUNTERS: Record<Mode, string[]> = {
   user: ['add', 'update', 'remove'],
   device: ['attach', 'force_attach', 'detach'],
@@ -158,12 +160,13 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
     pendingRows = []
     pendingErrors = []
     if (rows.length === 0 || mode === undefined) return
+    const first = planner === undefined
     if (planner === undefined) {
       planner = new Planner({ users: [], numbers: [], companyPbxIds: await listCompanyPbxIds(db, req.companyId) }, { companyId: req.companyId, nostrict: req.nostrict, mode, caller: req.caller })
       const emails = await listLiveLoginEmails(db, req.liveEmailsHeld ?? LIVE_EMAILS_HELD)
       if (emails !== undefined) live = new Set(emails)
     }
-    planner.add(await loadSnapshot(db, req.companyId, rows, { pbxs: false, live }))
+    planner.add(await loadSnapshot(db, req.companyId, rows, { pbxs: false, live, voice: mode === 'rainbowvoice', voiceHead: first }))
     const firstErrors = firstErrorByLine(validation)
     const planErrors: LineError[] = []
     for (const row of rows) {
@@ -208,7 +211,7 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
   }
 
   const head: CheckHead = {
-    reqId: await requestId(req.companyId, req.endpoint === 'synchronize' ? 'synchronize-check' : 'check', req.body),
+    reqId: await requestId(req.companyId, CHECK_OPERATION[req.endpoint], req.body),
     mode: parsed.mode,
     actions: mode === undefined ? Object.fromEntries(ZERO_COUNTERS[parsed.mode].map((k) => [k, 0])) : actions,
     columns: parsed.columns,
@@ -245,6 +248,7 @@ export function entryJson (e: PlanEntry): string {
   if (e.set !== undefined) s += e.set.length === 0 ? ',"set":[]' : `,"set":["${e.set.join('","')}"]`
   if (e.changes !== undefined) s += `,"changes":${JSON.stringify(e.changes)}`
   if (e.device !== undefined) s += `,"device":${JSON.stringify(e.device)}`
+  if (e.voice !== undefined) s += `,"voice":${JSON.stringify(e.voice)}`
   if (e.errorCode !== undefined) s += `,"errorCode":${e.errorCode}`
   if (e.errorMsg !== undefined) s += `,"errorMsg":${JSON.stringify(e.errorMsg)}`
   return `${s}}`

@@ -14,6 +14,32 @@ export const PlanCodes = {
   userHasNoExtension: 1010,
   userHasTooManyExtensions: 1011,
   failedToDetachExtension: 1012,
+  // Rainbow Voice (contract §6, 2001–2022; 2018 is a validation code in src/csv/line-errors.ts).
+  noCloudPbx: 2001,
+  shortNumberNotInNumberingPlan: 2002,
+  shortNumberAlreadyAssigned: 2003,
+  userAlreadyInAnotherPbx: 2004,
+  subscriberCreationFailed: 2005,
+  subscriberUpdateFailed: 2006,
+  sipDeviceNotFound: 2007,
+  sipDeviceInAnotherCompany: 2008,
+  sipDeviceAttachedToAnotherUser: 2009,
+  anotherSipDeviceAttachedToUser: 2010,
+  sipDeviceForNonSubscriber: 2011,
+  sipDeviceAttachFailed: 2012,
+  ddiForNonSubscriber: 2013,
+  ddiNotFound: 2014,
+  ddiAttachedToAnotherUser: 2015,
+  anotherDdiAttachedToUser: 2016,
+  ddiAttachFailed: 2017,
+  subscriberNotTheUsers: 2019,
+  ddiDetachForNonSubscriber: 2020,
+  ddiDetachFailed: 2021,
+  sipDeviceDetachFailed: 2022,
+  /** A Rainbow Voice line names a service that is not an offer of the company's Cloud PBX. */
+  unknownService: 3103,
+  /** Contract §6 errorMaxSubscriptionReached: the offer has no licence left; the line fails, the import goes on. */
+  maxSubscriptionReached: 403610,
   /** update, delete or a device action for a loginEmail with no live user in the company. */
   userNotFound: 3101,
   /**

@@ -15,7 +15,7 @@ export interface StoredInput {
 
 export interface ImportRequest {
   companyId: string
-  operation: 'import' | 'synchronize'
+  operation: 'import' | 'synchronize' | 'rainbowvoice'
   body: Uint8Array
   label: string | null
   noemails: boolean

@@ -5,11 +5,14 @@
  * codes. It imports csv, db, util and errors; jobs, routes, notifications and openapi import it.
  */
 import type { CsvRow, LineError, Mode } from '../csv/types.js'
+import type { VoiceInventory } from '../db/cloudpbx-repository.js'
 import type { PhoneNumberRow } from '../db/pbx-repository.js'
 import type { PlannedUser } from '../db/users-repository.js'
 import { newId } from '../util/ids.js'
 import { PlanCodes } from './codes.js'
 import { diffFields, requestedFields, type FieldChanges, type UserFields } from './fields.js'
+import { LineFailure } from './line-failure.js'
+import { VoicePlanner, type VoiceOp, type VoicePlan } from './voice-plan.js'
 
 export type Op =
   | { kind: 'createUser', userId: string, loginEmail: string, fields: UserFields, password: string | null }
@@ -17,6 +20,7 @@ export type Op =
   | { kind: 'deleteUser', userId: string }
   | { kind: 'attach', numberId: string, userId: string, internalNumber: string | null, number: string | null }
   | { kind: 'detach', numberId: string }
+  | VoiceOp
 
 export type Outcome = 'create' | 'update' | 'unchanged' | 'delete' | 'attach' | 'force_attach' | 'detach' | 'error'
 
@@ -42,6 +46,8 @@ export interface PlanEntry {
   /** create: the fields the new user would get, by name (the values are the line's, normalised as validated). */
   set?: string[]
   device?: DevicePlan
+  /** rainbowvoice: the subscriber, SIP device, DDI and service licences the line takes or frees. */
+  voice?: VoicePlan
   errorCode?: number
   errorMsg?: string
   /** What applying the line does; empty for errors, warnings and unchanged lines. */
@@ -53,6 +59,8 @@ export interface Snapshot {
   users: PlannedUser[]
   numbers: PhoneNumberRow[]
   companyPbxIds: string[]
+  /** The Rainbow Voice inventory the lines involve (rainbowvoice files, and deletes of any mode). */
+  voice?: VoiceInventory
 }
 
 /**
@@ -63,10 +71,6 @@ export interface Snapshot {
 export interface Caller { id: string, rank: number }
 
 export interface PlanOptions { companyId: string, nostrict: boolean, mode: Mode, caller: Caller }
-
-class LineFailure extends Error {
-  constructor (readonly code: number, message: string, readonly warning = false) { super(message) }
-}
 
 interface UserState { id: string, companyId: string, rank: number, row: PlannedUser | undefined }
 
@@ -117,8 +121,10 @@ export class Planner {
   private readonly pbxIds = new Set<string>()
   // The rank of each holder a number may be taken from, known or planned (a user created by the file is a plain user).
   private readonly rankById = new Map<string, number>()
+  private readonly voice: VoicePlanner
 
   constructor (snapshot: Snapshot, private readonly opts: PlanOptions) {
+    this.voice = new VoicePlanner(opts.companyId)
     this.add(snapshot)
   }
 
@@ -145,6 +151,7 @@ export class Planner {
       if (copy.userId) this.holderSet(copy.userId).add(copy)
     }
     for (const id of more.companyPbxIds) this.pbxIds.add(id)
+    if (more.voice) this.voice.add(more.voice)
   }
 
   /** One line, given its first validation error if it has one. */
@@ -162,6 +169,7 @@ export class Planner {
 
   private line (row: CsvRow): PlanEntry {
     if (this.opts.caller.rank < 0) throw new LineFailure(PlanCodes.outsideCallerRights, 'the administrator who sent this file no longer has the rights to apply it')
+    if (this.opts.mode === 'rainbowvoice') return this.voiceLine(row)
     switch (row.action) {
       case 'create': return this.entry(row, this.create(row))
       case 'update': return this.entry(row, this.update(row, this.companyUser(row.loginEmail), false))
@@ -260,10 +268,46 @@ export class Planner {
     if (user.id === this.opts.caller.id) throw new LineFailure(PlanCodes.outsideCallerRights, `${row.loginEmail} is your own account: it cannot be deleted by a file you send`)
     const held = this.heldBy(user.id)
     const ops: Op[] = held.map((n) => this.release(n))
-    ops.push({ kind: 'deleteUser', userId: user.id })
+    const voice = this.voice.releaseAll(user.id, user.row?.services ?? [])
+    ops.push(...voice.ops, { kind: 'deleteUser', userId: user.id })
     // null, not deleted: `add` must not bring the user back from a snapshot read before this line.
     this.users.set(row.loginEmail, null)
-    return { outcome: 'delete', userId: user.id, ...(held.length > 0 ? { device: { outcome: 'detach' as const, detached: held.map(numberLabel) } } : {}), ops }
+    return {
+      outcome: 'delete',
+      userId: user.id,
+      ...(held.length > 0 ? { device: { outcome: 'detach' as const, detached: held.map(numberLabel) } } : {}),
+      ...(voice.plan.detached.length > 0 ? { voice: voice.plan } : {}),
+      ops,
+    }
+  }
+
+  /** Rainbow Voice (contract §4): upsert, delete and detach of a subscriber and what it holds. */
+  private voiceLine (row: CsvRow): PlanEntry {
+    if (row.action === 'delete') return this.entry(row, this.remove(row))
+    if (row.action === 'detach') {
+      const user = this.companyUser(row.loginEmail)
+      const services = (row.values.services ?? []).filter((s): s is string => !!s)
+      const kept = (user.row?.services ?? []).filter((s) => !services.includes(s))
+      const voice = this.voice.detach(row, user.id)
+      const freed = (user.row?.services ?? []).filter((s) => services.includes(s))
+      const ops: Op[] = [...voice.ops]
+      if (freed.length > 0) {
+        ops.push({ kind: 'updateUser', userId: user.id, fields: { services: kept }, password: null })
+        voice.plan.detached.push(...this.voice.freeLicences(freed))
+      }
+      return this.entry(row, { outcome: ops.length > 0 ? 'detach' : 'unchanged', userId: user.id, voice: voice.plan, ops })
+    }
+    const existing = this.users.get(row.loginEmail)
+    if (existing && existing.companyId !== this.opts.companyId) throw unavailable(row.loginEmail)
+    if (existing) this.manageable(existing, row.loginEmail)
+    const before = existing?.row?.services ?? []
+    const after = requestedFields(row.values, false, existing?.row).services ?? before
+    const commit = this.voice.upsert(row, existing?.id, { before, after }, existing ? this.heldBy(existing.id).length > 0 : false)
+    const user = existing ? this.update(row, existing, false) : this.create(row)
+    const state = this.users.get(row.loginEmail)!
+    const voice = commit(state.id)
+    const outcome: Outcome = user.outcome === 'unchanged' && voice.ops.length > 0 ? 'attach' : user.outcome
+    return this.entry(row, Object.assign(user, { outcome, userId: existing ? state.id : undefined, voice: voice.plan, ops: [...user.ops, ...voice.ops] }))
   }
 
   private attach (row: CsvRow, user: UserState, force: boolean): { outcome: Outcome, userId: string, device: DevicePlan, ops: Op[] } {

@@ -1,5 +1,6 @@
 import type { CsvRow } from '../csv/types.js'
 import type { Queryable } from '../db/db.js'
+import { loadVoiceInventory } from '../db/cloudpbx-repository.js'
 import { findNumbersInvolved, listCompanyPbxIds } from '../db/pbx-repository.js'
 import { findLiveUsersByEmails } from '../db/users-repository.js'
 import { fieldsNamed } from './fields.js'
@@ -12,19 +13,25 @@ export interface SnapshotOptions {
   pbxs?: boolean
   /** Every live login e-mail, when known: only these are looked up. */
   live?: ReadonlySet<string> | undefined
+  /** A rainbowvoice file: read the Cloud PBX inventory its lines involve (deletes read it in every mode). */
+  voice?: boolean
+  /** Read the numbering plan and the offers too (default true); a streamed check reads them with its first batch. */
+  voiceHead?: boolean
 }
 
 /**
  * Loads what planning these rows needs: their users (any company), the numbers they name or hold,
  * and the company's PBXs unless `pbxs` is false (a streamed check reads those once, not per batch).
  */
-export async function loadSnapshot (q: Queryable, companyId: string, rows: readonly CsvRow[], { pbxs = true, live }: SnapshotOptions = {}): Promise<Snapshot> {
+export async function loadSnapshot (q: Queryable, companyId: string, rows: readonly CsvRow[], { pbxs = true, live, voice = false, voiceHead = true }: SnapshotOptions = {}): Promise<Snapshot> {
   const emails = [...new Set(rows.filter((r) => r.valid && r.loginEmail && (live === undefined || live.has(r.loginEmail))).map((r) => r.loginEmail))]
   const shorts = [...new Set(rows.flatMap((r) => r.values.pbxShortNumber ? [r.values.pbxShortNumber] : []))]
   const users: Snapshot['users'] = []
   // Chunked, with a macrotask turn between queries: PGlite answers on the event loop, and one
   // 100,000-element lookup blocked it for over a second.
-  const fields = fieldsNamed(rows)
+  const withVoice = voice || rows.some((r) => r.action === 'delete')
+  // A Rainbow Voice line takes or frees licences: the services a user has are needed to count them.
+  const fields = withVoice ? [...new Set([...fieldsNamed(rows), 'services' as const])] : fieldsNamed(rows)
   for (let i = 0; i < emails.length; i += SNAPSHOT_BATCH) {
     users.push(...await findLiveUsersByEmails(q, emails.slice(i, i + SNAPSHOT_BATCH), fields))
     if (i + SNAPSHOT_BATCH < emails.length) await new Promise((resolve) => setImmediate(resolve))
@@ -37,5 +44,9 @@ export async function loadSnapshot (q: Queryable, companyId: string, rows: reado
     // The company's PBXs only tell a line naming a pbxId whether that PBX is the company's.
     pbxs && rows.some((r) => r.values.pbxId) ? listCompanyPbxIds(q, companyId) : [],
   ])
-  return { users, numbers, companyPbxIds }
+  if (!withVoice) return { users, numbers, companyPbxIds }
+  const named = (key: 'shortNumber' | 'macAddress' | 'ddiE164Number') => [...new Set(rows.flatMap((r) => r.values[key] ? [r.values[key]] : []))]
+  const userIds = users.filter((u) => u.companyId === companyId).map((u) => u.id)
+  const inventory = await loadVoiceInventory(q, companyId, { shortNumbers: named('shortNumber'), macs: named('macAddress'), ddis: named('ddiE164Number'), userIds }, voiceHead)
+  return { users, numbers, companyPbxIds, voice: inventory }
 }

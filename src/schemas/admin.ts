@@ -75,3 +75,23 @@ export const PhoneNumberViewSchema = z.object({
   userId: Nullable.describe('the holder, if attached'),
   attachedAt: Nullable,
 })
+
+const Holder = {
+  userId: Nullable.describe('the holder; null when free, or when the holder is an administrator above the caller\'s rank (D12)'),
+  loginEmail: Nullable.describe('the holder\'s login e-mail, under the same rule'),
+  held: z.boolean().describe('attached to a subscriber (whoever it is)'),
+  attachedAt: Nullable,
+}
+
+export const CloudPbxViewSchema = z.object({
+  companyId: z.string(),
+  numberingPlan: z.array(z.object({ from: z.string(), to: z.string() })).describe('short-number ranges, bounds included'),
+  services: z.array(z.object({ name: z.string(), licences: z.number(), used: z.number() })).describe('service offers and their licences in use'),
+  devices: z.number(),
+  ddis: z.number(),
+  subscribers: z.number(),
+  creationDate: z.string(),
+})
+
+export const SipDeviceViewSchema = z.object({ id: z.string(), companyId: z.string(), macAddress: z.string(), model: Nullable, ...Holder })
+export const DdiViewSchema = z.object({ id: z.string(), companyId: z.string(), number: z.string().describe('E.164'), ...Holder })

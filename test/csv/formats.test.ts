@@ -64,6 +64,9 @@ describe('formats', () => {
   it('MAC addresses, normalised', () => {
     expect(macAddress('AA-BB-CC-DD-EE-02')).toBe('aa:bb:cc:dd:ee:02')
     expect(macAddress('aabbccddee02')).toBe('aa:bb:cc:dd:ee:02')
+    expect(macAddress('AABB.CCDD.EE02')).toBe('aa:bb:cc:dd:ee:02')
+    expect(macAddress('AA:BB:CC:DD:EE:02')).toBe('aa:bb:cc:dd:ee:02')
+    for (const bad of ['aabb.ccdd.ee', 'aa.bb.cc.dd.ee.ff', 'aabb.ccdd-ee02']) expect(code(macAddress(bad))).toBe(C.invalidMacAddress)
     for (const bad of ['aa:bb:cc:dd:ee', 'aa:bb-cc:dd:ee:ff', 'gg:bb:cc:dd:ee:ff']) expect(code(macAddress(bad))).toBe(C.invalidMacAddress)
   })
 

@@ -45,6 +45,34 @@ describe('parseCsv', () => {
     expect(r.rows[3]?.values).toMatchObject({ shortNumber: '81023', macAddress: 'aa:bb:cc:dd:ee:13', ddiE164Number: '+33298300513', services: ['Enterprise Demo', 'Voice Enterprise 3-Year prepaid'] })
   })
 
+  it('normalises a Rainbow Voice line: MAC addresses in every common notation, a DDI without + read as international, a short number with a leading zero kept as text', async () => {
+    const header = '__action__;loginEmail;password;shortNumber;macAddress;ddiE164Number'
+    const r = await parse(csv(header,
+      'upsert;a@example.com;;0123;aa-bb-cc-dd-ee-01;33298300501',
+      'upsert;b@example.com;;8001;AABB.CCDD.EE02;+33 2 98 30 05 02',
+      'upsert;c@example.com;;8002;AA:BB:CC:DD:EE:03;',
+      'upsert;d@example.com;;8003;aabbccddee04;'), 'rainbowvoice')
+    expect(r.errors).toEqual([])
+    expect(r.rows.map((x) => [x.values.shortNumber, x.values.macAddress, x.values.ddiE164Number])).toEqual([
+      ['0123', 'aa:bb:cc:dd:ee:01', '+33298300501'],
+      ['8001', 'aa:bb:cc:dd:ee:02', '+33298300502'],
+      ['8002', 'aa:bb:cc:dd:ee:03', null],
+      ['8003', 'aa:bb:cc:dd:ee:04', null],
+    ])
+  })
+
+  it('refuses a malformed Rainbow Voice cell with its column: MAC (3019), short number (3021), DDI (3012)', async () => {
+    const header = '__action__;loginEmail;password;shortNumber;macAddress;ddiE164Number'
+    const r = await parse(csv(header,
+      'upsert;a@example.com;;8001;aa:bb:cc:dd:ee;',
+      'upsert;b@example.com;;8002;aabb.ccdd;',
+      'upsert;c@example.com;;80-01;;',
+      'upsert;d@example.com;;8004;;+33 12'), 'rainbowvoice')
+    expect(r.errors.map((e) => [e.lineNumber, e.column, e.code])).toEqual([
+      [2, 'macAddress', 3019], [3, 'macAddress', 3019], [4, 'shortNumber', 3021], [5, 'ddiE164Number', 3012],
+    ])
+  })
+
   describe('mode (D4)', () => {
     it('is user on /users/imports without device columns, device with one', async () => {
       expect((await parse(csv('__action__;loginEmail', 'delete;a@example.com'))).mode).toBe('user')

@@ -82,7 +82,7 @@ function numberRow (pbxId: string, shortNumber: string, userId: string | null = 
 
 const nid = (pbxId: string, short: string) => `n-${pbxId}-${short}`
 
-interface PlanCall { endpoint?: 'import' | 'synchronize', nostrict?: boolean }
+interface PlanCall { endpoint?: 'import' | 'synchronize' | 'rainbowvoice', nostrict?: boolean }
 
 async function plan (lines: string[], snapshot: Partial<Snapshot>, opts: PlanCall = {}): Promise<PlanEntry[]> {
   const parsed = await parseCsv(`${lines.join('\n')}\n`, { endpoint: opts.endpoint ?? 'import' })
@@ -596,6 +596,50 @@ describe('planRows, useranddevice mode (synchronize)', () => {
     expect(entries.map((e) => e.changes?.password ?? e.set?.includes('password'))).toEqual([{ from: 'hidden', to: 'changed' }, true])
     expect(JSON.stringify(shown(entries))).not.toContain(PASSWORD)
     expect(entries.flatMap((e) => e.ops).map((o) => 'password' in o ? o.password : undefined)).toEqual([PASSWORD, `${PASSWORD}x`])
+  })
+})
+
+describe('planRows, rainbowvoice mode', () => {
+  const HEADER = '__action__;loginEmail;password;shortNumber;macAddress;ddiE164Number;service0'
+  const holder = userRow('holder@example.com', { services: ['Demo'] })
+  const voice = (over: Partial<NonNullable<Snapshot['voice']>> = {}): Snapshot['voice'] => ({
+    hasCloudPbx: true,
+    head: true,
+    ranges: [{ from: '8000', to: '8099' }],
+    services: [{ name: 'Demo', licences: 1, used: 1 }],
+    subscribers: [{ userId: holder.id, companyId: CO, shortNumber: '8001' }],
+    devices: [{ id: 'd1', companyId: CO, macAddress: 'aa:bb:cc:dd:ee:01', model: null, userId: holder.id, attachedAt: null }],
+    ddis: [{ id: 'i1', companyId: CO, number: '+33298300501', userId: holder.id, attachedAt: null }],
+    ...over,
+  })
+
+  it('each line sees what the lines before it freed: a deleted subscriber\'s short number, device, DDI and licence go to the next line', async () => {
+    const entries = await plan([HEADER,
+      `delete;${holder.loginEmail};;;;;`,
+      'upsert;new@example.com;;8001;aa:bb:cc:dd:ee:01;+33298300501;Demo',
+    ], { users: [holder], voice: voice() }, { endpoint: 'rainbowvoice' })
+    expect(entries.map((e) => [e.outcome, e.voice])).toEqual([
+      ['delete', { attached: [], detached: ['device aa:bb:cc:dd:ee:01', 'DDI +33298300501', 'subscriber 8001', 'service Demo'] }],
+      ['create', { attached: ['subscriber 8001', 'device aa:bb:cc:dd:ee:01', 'DDI +33298300501', 'service Demo'], detached: [] }],
+    ])
+    const newId = (entries[1]!.ops[0] as Extract<Op, { kind: 'createUser' }>).userId
+    expect(entries[0]!.ops.map((o) => o.kind)).toEqual(['release', 'release', 'unsubscribe', 'deleteUser'])
+    expect(entries[1]!.ops.slice(1)).toEqual([
+      { kind: 'subscribe', userId: newId, shortNumber: '8001', previous: null },
+      { kind: 'hold', table: 'sip_devices', itemId: 'd1', userId: newId },
+      { kind: 'hold', table: 'ddi_numbers', itemId: 'i1', userId: newId },
+    ])
+  })
+
+  it('a failed line takes nothing: the licence and short number it asked for stay free for the next line', async () => {
+    const entries = await plan([HEADER,
+      'upsert;a@example.com;;8002;aa:bb:cc:dd:ee:99;;',
+      'upsert;b@example.com;;8002;;;',
+      `upsert;${holder.loginEmail};;8003;;;`,
+    ], { users: [holder], voice: voice() }, { endpoint: 'rainbowvoice' })
+    expect(entries.map((e) => e.errorCode ?? e.outcome)).toEqual([2007, 'create', 'attach'])
+    expect(entries[2]!.voice).toEqual({ attached: ['subscriber 8003'], detached: ['subscriber 8001'] })
+    expect(entries[2]!.ops).toEqual([{ kind: 'subscribe', userId: holder.id, shortNumber: '8003', previous: '8001' }])
   })
 })
 

@@ -57,6 +57,17 @@ describe('OpenAPI document and the browsable UI', () => {
     for (const code of [400501, 400502, 400504, 400506, 400508]) expect(bad).toContain(String(code))
   })
 
+  it('documents the Rainbow Voice routes as CSV uploads, and the Cloud PBX views\' 404', () => {
+    for (const path of ['/users/imports/rainbowvoice', '/users/imports/rainbowvoice/check']) {
+      const op = served.paths[`/api/rainbow/massprovisioning/v1.0${path}`]!.post!
+      expect(Object.keys(op.requestBody!.content)).toEqual(['text/csv', 'text/plain', 'application/octet-stream'])
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '400', '413', '415']))
+    }
+    for (const path of ['/cloudpbx', '/cloudpbx/devices', '/cloudpbx/ddis']) {
+      expect(Object.keys(served.paths[`/api/rainbow/admin/v1.0${path}`]!.get!.responses)).toEqual(expect.arrayContaining(['200', '403', '404']))
+    }
+  })
+
   it('serves a browsable UI at /docs', async () => {
     const res = await app.inject({ method: 'GET', url: '/docs/' })
     expect(res.statusCode).toBe(200)

@@ -55,6 +55,21 @@ const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefin
     return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'import', body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false, caller, lineThreads: opts.lineThreads, withPlan: plan }))
   })
 
+  app.post('/users/imports/rainbowvoice/check', {
+    schema: {
+      summary: 'Check a Rainbow Voice CSV (dry run, mode rainbowvoice: actions upsert, delete, detach)',
+      description: `${ANSWER}\nA rainbowvoice line's \`voice\` lists what it takes (\`attached\`) and frees (\`detached\`) in the company's Cloud PBX: \`subscriber 8001\`, \`device aa:bb:cc:dd:ee:01\`, \`DDI +33298300501\`, \`service Enterprise Demo\` (a licence).`,
+      tags: ['massprovisioning'],
+      querystring: CheckQuery,
+    },
+    config: { checkSlot: true },
+  }, async (request, reply) => {
+    const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
+    const { delimiter, comment, nostrict, plan } = request.query
+    const caller = callerOf(request.auth!.user)
+    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'rainbowvoice', body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false, caller, lineThreads: opts.lineThreads, withPlan: plan }))
+  })
+
   app.post('/users/imports/synchronize/check', {
     schema: {
       summary: 'Check a useranddevice CSV for synchronization; with commandId the report is stored and the command ends',

@@ -32,13 +32,18 @@ const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }>
     await opts.queue?.enqueue({ reqId, companyId }).catch((err: unknown) => app.log.error({ err, reqId }, 'enqueue failed'))
   }
 
-  for (const [path, operation] of [['/users/imports', 'import'], ['/users/imports/synchronize', 'synchronize']] as const) {
+  const SUMMARIES = {
+    import: 'Import a user or device CSV',
+    synchronize: 'Synchronize users and devices with a useranddevice CSV',
+    rainbowvoice: 'Import a Rainbow Voice CSV (mode rainbowvoice): users as subscribers of the company\'s Cloud PBX, with their SIP device, DDI and services',
+  }
+  for (const [path, operation] of [['/users/imports', 'import'], ['/users/imports/synchronize', 'synchronize'], ['/users/imports/rainbowvoice', 'rainbowvoice']] as const) {
     app.post(path, {
       schema: {
-        summary: operation === 'import' ? 'Import a user or device CSV' : 'Synchronize users and devices with a useranddevice CSV',
+        summary: SUMMARIES[operation],
         description: 'The import is stored before the answer (status Pending); lines are applied in the background. The same file twice is a 409 naming its reqId (D2).',
         tags: ['massprovisioning'],
-        querystring: operation === 'import' ? ImportQuery : ImportQuery.extend({ commandId: CommandIdSchema.optional(), ldapConfigId: safeText(128).optional() }),
+        querystring: operation !== 'synchronize' ? ImportQuery : ImportQuery.extend({ commandId: CommandIdSchema.optional(), ldapConfigId: safeText(128).optional() }),
       },
       config: { pendingImportCap: true },
     }, async (request) => {

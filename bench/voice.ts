@@ -1,0 +1,71 @@
+/**
+ * Issue 15 items 1–2: `npm run bench -- voice [--lines N]`.
+ *
+ * The Rainbow Voice check against its baseline, in one process and one run, on a fresh migrated
+ * PGlite: (a) checkCsv of N upserts of existing users as a useranddevice file whose user columns
+ * carry the same cells (tags0, tags1, businessPhone0, service0), (b) checkCsv of the same N users as a rainbowvoice file that also names, per line, a short number,
+ * a SIP device, a DDI and a service offer of the company's Cloud PBX (N of each loaded). Each is
+ * warmed up once, then the best of 3 runs counts. The last line is the BENCH line: the voice
+ * check may cost at most twice the plain one (its extra work is one inventory lookup per batch
+ * and a few map lookups per line).
+ */
+import { migrate } from '../src/db/migrate.js'
+import { openPglite } from '../src/db/pglite.js'
+import { insertUser } from '../src/db/users-repository.js'
+import { checkCsv } from '../src/provisioning/check.js'
+import { loadCloudPbx } from '../src/services/cloudpbx-inventory.js'
+import { createTenantService } from '../src/services/tenants.js'
+import { newId } from '../src/util/ids.js'
+
+const TARGET_TIME_RATIO = 2
+const CALLER = { id: 'b'.repeat(24), rank: 1 }
+
+const mac = (i: number) => (0x020000000000 + i).toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:')
+const ddi = (i: number) => `+3329${String(1_000_000 + i).padStart(7, '0')}`
+const short = (i: number) => String(100_000 + i)
+
+export async function runVoiceBench (opts: { lines: number }): Promise<void> {
+  const n = opts.lines
+  const db = await openPglite()
+  try {
+    await migrate(db)
+    const { companyId } = await createTenantService({ db, xmppDomain: 'localhost' }).createCompany({ name: 'Voice Bench', organization: 'Voice Group' })
+    await db.transaction(async (tx) => {
+      for (let i = 0; i < n; i++) {
+        const id = newId()
+        await insertUser(tx, { id, companyId, loginEmail: `user${i}@bench.example`, passwordHash: null, roles: ['user'], adminType: null, jidIm: `${id}@localhost` })
+      }
+      await loadCloudPbx(tx, {
+        companyId,
+        ranges: [{ from: short(0), to: short(n - 1) }],
+        devices: Array.from({ length: n }, (_, i) => ({ macAddress: mac(i), model: null })),
+        ddis: Array.from({ length: n }, (_, i) => ddi(i)),
+        services: [{ name: 'Enterprise Demo', licences: n }],
+      })
+    })
+    // The same cells in columns of the useranddevice mode (two tags and a business phone), so that
+    // the ratio measures what Rainbow Voice adds (inventory lookups, planning), not cell validation.
+    const plain = Buffer.from(['__action__;loginEmail;password;firstName;tags0;tags1;businessPhone0;service0',
+      ...Array.from({ length: n }, (_, i) => `upsert;user${i}@bench.example;;First${i};${short(i)};${mac(i)};${ddi(i)};Enterprise Demo`)].join('\n'))
+    const voice = Buffer.from(['__action__;loginEmail;password;firstName;shortNumber;macAddress;ddiE164Number;service0',
+      ...Array.from({ length: n }, (_, i) => `upsert;user${i}@bench.example;;First${i};${short(i)};${mac(i)};${ddi(i)};Enterprise Demo`)].join('\n'))
+
+    const best = async (endpoint: 'synchronize' | 'rainbowvoice', body: Buffer) => {
+      const times: number[] = []
+      for (let run = 0; run < 4; run++) {
+        const t = performance.now()
+        const answer = await checkCsv(db, { companyId, endpoint, body, nostrict: false, caller: CALLER })
+        if (answer.errorCount > 0) throw new Error(`${endpoint}: ${answer.errorCount} line errors; the bench files must plan cleanly`)
+        if (run > 0) times.push(performance.now() - t)
+      }
+      return Math.min(...times)
+    }
+    const baseline = await best('synchronize', plain)
+    const measured = await best('rainbowvoice', voice)
+    const ratio = measured / baseline
+    console.log(`baseline (useranddevice check, ${n} lines): ${baseline.toFixed(0)} ms; rainbowvoice check: ${measured.toFixed(0)} ms`)
+    console.log(`BENCH voice time_ratio=${ratio.toFixed(2)} target<=${TARGET_TIME_RATIO} ${ratio <= TARGET_TIME_RATIO ? 'PASS' : 'MISS'}`)
+  } finally {
+    await db.close()
+  }
+}
