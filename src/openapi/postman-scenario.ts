@@ -8,6 +8,9 @@ const CSV_BODY = '__action__;loginEmail;password;firstName;lastName\n' +
   'create;ada-{{run}}@example.com;Passw0rd!x;Ada;Lovelace\n' +
   'create;alan-{{run}}@example.com;Passw0rd!x;Alan;Turing\n'
 
+const VOICE_BODY = '__action__;loginEmail;shortNumber;macAddress;ddiE164Number;password;firstName;service0;service1\n' +
+  'upsert;grace-{{run}}@example.com;8001;;;;Grace;;\n'
+
 interface Step { name: string, method: string, url: string, body?: string, headers?: Array<{ key: string, value: string }>, prerequest?: string[], test: string[], auth?: unknown }
 
 /** Scripts of one run share a scope: a block keeps each step's constants its own. */
@@ -129,6 +132,24 @@ const STEPS: Step[] = [
       'const lines = pm.response.json().data',
       "pm.test('a header, then the imported users as sync lines', () => { pm.response.to.have.status(200); pm.expect(lines[0]).to.include('loginEmail'); pm.expect(lines.some((l) => l.includes('ada-' + pm.collectionVariables.get('run') + '@example.com'))).to.eql(true) })",
     ],
+  },  {
+    name: '11. Check a Rainbow Voice file (every line planned against the company\'s Cloud PBX)',
+    method: 'POST',
+    url: `${MP}/users/imports/rainbowvoice/check`,
+    headers: CSV_HEADERS,
+    body: VOICE_BODY,
+    test: [
+      'const data = pm.response.json().data',
+      "pm.test('a plan line per data line, each planned or refused with its code', () => { pm.response.to.have.status(200); pm.expect(data.mode).to.eql('rainbowvoice'); pm.expect(data.plan.length).to.eql(1); pm.expect(data.plan[0].outcome === 'error' ? data.plan[0].errorCode : 0).to.be.a('number') })",
+    ],
+  },
+  {
+    name: '12. Import it',
+    method: 'POST',
+    url: `${MP}/users/imports/rainbowvoice`,
+    headers: CSV_HEADERS,
+    body: VOICE_BODY,
+    test: ["pm.test('accepted as Pending', () => { pm.response.to.have.status(200); pm.expect(pm.response.json().data.status).to.eql('Pending') })"],
   },
 ]
 
