@@ -132,7 +132,7 @@ const STEPS: Step[] = [
       'const lines = pm.response.json().data',
       "pm.test('a header, then the imported users as sync lines', () => { pm.response.to.have.status(200); pm.expect(lines[0]).to.include('loginEmail'); pm.expect(lines.some((l) => l.includes('ada-' + pm.collectionVariables.get('run') + '@example.com'))).to.eql(true) })",
     ],
-  },  {
+  }, {
     name: '11. Check a Rainbow Voice file (every line planned against the company\'s Cloud PBX)',
     method: 'POST',
     url: `${MP}/users/imports/rainbowvoice/check`,
