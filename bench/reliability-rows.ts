@@ -172,6 +172,19 @@ const authRows: VitestRowSpec[] = [{
   files: ['test/e2e/secrets-rotation.test.ts'],
   figures: (t) => `${t.filter((x) => x.passed).length}/${t.length} cases held: tokens in flight accepted during the rotation, refused (${fig(most(t, 'refusedAfter'))}) after it; a wrong key stops the start with the CLI step, never a 500 per sign-in`,
 }, {
+  id: 'auth-cli-secrets',
+  kind: 'Auth',
+  tried: 'massprov create-admin with --password on the command line (visible in ps), with no password, and with the password on stdin or in MASSPROV_PASSWORD',
+  files: ['test/cli.test.ts'],
+  pattern: 'create-admin',
+  figures: (t) => `${t.filter((x) => x.passed).length}/${t.length} cases: --password refused with the reason and nothing created; the password never printed; stdin and MASSPROV_PASSWORD accepted`,
+}, {
+  id: 'codes-catalogue',
+  kind: 'Tests',
+  tried: 'every error, plan and line code of the catalogue looked for in the tests (a code no test expects is dead or untested)',
+  files: ['test/codes-catalogue.test.ts'],
+  figures: (t) => `${t.filter((x) => x.passed).length - 1} codes, each expected by at least one test; no code shared by two conditions`,
+}, {
   id: 'auth-operator-details',
   kind: 'Auth',
   tried: '/ready and /metrics read anonymously, by a company admin, with a wrong token, with METRICS_TOKEN and a superadmin token; 50 concurrent scrapes',
