@@ -1,5 +1,6 @@
 import type { CsvRow } from '../csv/types.js'
 import type { DdiRow, NumberRange, SipDeviceRow, VoiceInventory } from '../db/cloudpbx-repository.js'
+import type { VoiceCounts } from '../db/imports-repository.js'
 import { PlanCodes } from './codes.js'
 import { LineFailure } from './line-failure.js'
 
@@ -252,4 +253,25 @@ export class VoicePlanner {
     item.userId = userId
     if (userId) this.held[table].set(userId, item)
   }
+}
+
+/**
+ * The import report's counts (contract §3.4) from the plans of the lines that did not fail: a
+ * subscriber attached and one detached on the same line is a renumbering.
+ */
+export function countVoice (plans: Iterable<VoicePlan>): VoiceCounts {
+  const c: VoiceCounts = { subscribersCreated: 0, subscribersDeleted: 0, subscribersRenumbered: 0, devicesAttached: 0, devicesDetached: 0, ddisAttached: 0, ddisDetached: 0 }
+  const kinds = (list: readonly string[]) => list.map((s) => s.slice(0, s.indexOf(' ')))
+  for (const p of plans) {
+    const on = kinds(p.attached)
+    const off = kinds(p.detached)
+    const subOn = on.includes('subscriber')
+    const subOff = off.includes('subscriber')
+    if (subOn && subOff) c.subscribersRenumbered++
+    else if (subOn) c.subscribersCreated++
+    else if (subOff) c.subscribersDeleted++
+    for (const k of on) { if (k === 'device') c.devicesAttached++; else if (k === 'DDI') c.ddisAttached++ }
+    for (const k of off) { if (k === 'device') c.devicesDetached++; else if (k === 'DDI') c.ddisDetached++ }
+  }
+  return c
 }
