@@ -23,6 +23,19 @@ export interface ImportRow {
   errorMsg: string | null
   startTime: Date
   endTime: Date | null
+  /** rainbowvoice: what the applied lines did to the Cloud PBX (VoiceCounts); null in the other modes. */
+  voiceCounts?: VoiceCounts | null
+}
+
+/** Counted from the voice plans of the lines that did not fail, chunk by chunk. */
+export interface VoiceCounts {
+  subscribersCreated: number
+  subscribersDeleted: number
+  subscribersRenumbered: number
+  devicesAttached: number
+  devicesDetached: number
+  ddisAttached: number
+  ddisDetached: number
 }
 
 export interface NewImportLine {
@@ -46,7 +59,8 @@ export interface LineOutcome {
 
 const SELECT = `SELECT req_id AS "reqId", company_id AS "companyId", operation, mode, status, label, options,
   command_id AS "commandId", requester_id AS "requesterId", requester_display_name AS "requesterDisplayName",
-  total, processed, succeeded, failed, warnings, error_msg AS "errorMsg", start_time AS "startTime", end_time AS "endTime"
+  total, processed, succeeded, failed, warnings, error_msg AS "errorMsg", start_time AS "startTime", end_time AS "endTime",
+  voice_counts AS "voiceCounts"
   FROM imports`
 
 // Well under the 65,535-parameter limit per statement (6 arrays, one parameter each) and small transactions.
@@ -148,6 +162,14 @@ export async function recordLineOutcomes (q: Queryable, reqId: string, outcomes:
   if (withPassword.length > 0) {
     await q.query('UPDATE import_lines SET input = input #- \'{values,password}\' WHERE req_id = $1 AND seq = ANY($2::int[])', [reqId, withPassword])
   }
+}
+
+/** Adds a chunk's Cloud PBX counts to the import's (same transaction as its results). */
+export async function addVoiceCounts (q: Queryable, reqId: string, counts: VoiceCounts): Promise<void> {
+  await q.query(
+    `UPDATE imports SET voice_counts = (SELECT jsonb_object_agg(k, coalesce((voice_counts ->> k)::int, 0) + (d ->> k)::int)
+                                          FROM (SELECT $2::jsonb AS d) x, jsonb_object_keys(d) AS k)
+      WHERE req_id = $1`, [reqId, storableJson(counts)])
 }
 
 /** Only a Pending import ends, once: callers hold its row lock (lockImport) and saw it Pending. */

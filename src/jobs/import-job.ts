@@ -3,12 +3,13 @@ import type { CsvRow, LineError, Mode } from '../csv/types.js'
 import { loggableError, type Db, type Queryable } from '../db/db.js'
 import { touchImport } from '../db/import-endings-repository.js'
 import {
-  appliedSeqs, findImport, lockImport, nextUnappliedLines, recordLineOutcomes, type ImportRow, type StoredLine,
+  addVoiceCounts, appliedSeqs, findImport, lockImport, nextUnappliedLines, recordLineOutcomes, type ImportRow, type StoredLine,
 } from '../db/imports-repository.js'
 import { applyEntries, BatchRefused } from '../provisioning/apply.js'
 import { PlanCodes } from '../provisioning/codes.js'
 import { endImport, endPendingImport } from '../provisioning/import-end.js'
 import { planRows } from '../provisioning/plan.js'
+import { countVoice } from '../provisioning/voice-plan.js'
 import { createCompanyScope } from '../services/company-scope.js'
 import { loadSnapshot } from '../provisioning/snapshot.js'
 import type { StoredInput } from '../provisioning/intake.js'
@@ -147,6 +148,10 @@ async function applyChunk (tx: Queryable, deps: ImportJobDeps, imp: ImportRow, d
   })
   const withPassword = due.filter((l) => 'password' in ((l.input as StoredInput).values ?? {})).map((l) => l.seq)
   await recordLineOutcomes(tx, imp.reqId, results.map((r) => ({ ...r, seq: seqByLine.get(r.lineNumber)! })), withPassword)
+  if (imp.mode === 'rainbowvoice') {
+    // results[i] is entries[i]'s outcome: a line failed at apply time changed nothing.
+    await addVoiceCounts(tx, imp.reqId, countVoice(entries.flatMap((e, i) => e.voice && results[i]!.status !== 'failed' ? [e.voice] : [])))
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import { listLiveLoginEmails } from '../db/users-repository.js'
 import { enqueueCommandEnded } from '../db/outbox-repository.js'
 import { firstErrorByLine, Planner, type Caller, type PlanEntry } from './plan.js'
 import { requestId } from './request-id.js'
+import type { Profile } from './voice-plan.js'
 import { loadSnapshot } from './snapshot.js'
 
 export interface CheckRequest {
@@ -46,7 +47,8 @@ export interface CheckHead {
   actions: Record<string, number>
   columns: number
   delimiter: string
-  profiles: Record<string, never>
+  /** rainbowvoice: every offer of the company's Cloud PBX by name; `{}` in the other modes. */
+  profiles: Record<string, Profile>
 }
 
 /** One line of the answer's `plan`: the planner's entry without what applying it takes. */
@@ -216,7 +218,7 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
     actions: mode === undefined ? Object.fromEntries(ZERO_COUNTERS[parsed.mode].map((k) => [k, 0])) : actions,
     columns: parsed.columns,
     delimiter: parsed.delimiter,
-    profiles: {},
+    profiles: parsed.mode === 'rainbowvoice' && planner ? planner.profiles() : {},
   }
   const open = JSON.stringify({ data: head }).slice(0, -2) // without the closing "}}"
   const answer = new CheckAnswer(head, errorCount, withPlan

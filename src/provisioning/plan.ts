@@ -12,7 +12,7 @@ import { newId } from '../util/ids.js'
 import { PlanCodes } from './codes.js'
 import { diffFields, requestedFields, type FieldChanges, type UserFields } from './fields.js'
 import { LineFailure } from './line-failure.js'
-import { VoicePlanner, type VoiceOp, type VoicePlan } from './voice-plan.js'
+import { VoicePlanner, type Profile, type VoiceOp, type VoicePlan } from './voice-plan.js'
 
 export type Op =
   | { kind: 'createUser', userId: string, loginEmail: string, fields: UserFields, password: string | null }
@@ -155,6 +155,11 @@ export class Planner {
   }
 
   /** One line, given its first validation error if it has one. */
+  /** rainbowvoice: the licences of each offer of the company's Cloud PBX (VoicePlanner.profiles). */
+  profiles (): Record<string, Profile> {
+    return this.voice.profiles()
+  }
+
   plan (row: CsvRow, invalid?: LineError): PlanEntry {
     if (!row.valid || invalid) return failed(row, invalid?.code ?? PlanCodes.applyFailed, invalid?.message ?? 'invalid line')
     try {

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream'
 import type { Queryable } from '../db/db.js'
 import { reportPage, type ImportRow } from '../db/imports-repository.js'
+import { listServices } from '../db/cloudpbx-repository.js'
+import type { Profile } from './voice-plan.js'
 
 const PAGE = 2000
 
@@ -29,11 +31,29 @@ export function importView (imp: ImportRow) {
 }
 
 /**
+ * rainbowvoice only (contract §3.4): `profiles` are the company's offers now (licences in use and
+ * their number; no assignedBefore: the import does not keep the count at its start), the three
+ * reports are the counts its chunks stored as they applied their lines. Other modes: nothing.
+ */
+export async function voiceReportView (q: Queryable, imp: ImportRow): Promise<object> {
+  if (imp.mode !== 'rainbowvoice') return {}
+  const c = imp.voiceCounts
+  const profiles: Record<string, Profile> = {}
+  for (const s of await listServices(q, imp.companyId)) profiles[s.name] = { name: s.name, valid: s.used <= s.licences, assignedAfter: s.used, max: s.licences }
+  return {
+    profiles,
+    subscriberReport: { created: c?.subscribersCreated ?? 0, deleted: c?.subscribersDeleted ?? 0, renumbered: c?.subscribersRenumbered ?? 0 },
+    sipDeviceReport: { attached: c?.devicesAttached ?? 0, detached: c?.devicesDetached ?? 0 },
+    ddiReport: { attached: c?.ddisAttached ?? 0, detached: c?.ddisDetached ?? 0 },
+  }
+}
+
+/**
  * The full report as a stream of JSON text, page by page in file order: a 250,000-line report is
  * never one string in memory.
  */
-export function streamImportReport (q: Queryable, imp: ImportRow): Readable {
-  const head = JSON.stringify({ data: importView(imp) })
+export function streamImportReport (q: Queryable, imp: ImportRow, extra: object = {}): Readable {
+  const head = JSON.stringify({ data: { ...importView(imp), ...extra } })
   async function * chunks (): AsyncGenerator<string> {
     yield `${head.slice(0, -2)},"report":[`
     let first = true

@@ -1,5 +1,6 @@
 import type { CsvRow } from '../csv/types.js'
 import type { DdiRow, NumberRange, SipDeviceRow, VoiceInventory } from '../db/cloudpbx-repository.js'
+import type { VoiceCounts } from '../db/imports-repository.js'
 import { PlanCodes } from './codes.js'
 import { LineFailure } from './line-failure.js'
 
@@ -16,7 +17,10 @@ export type VoiceOp =
 export interface VoicePlan { attached: string[], detached: string[] }
 
 interface Item { id: string, companyId: string, key: string, userId: string | null }
-interface Offer { licences: number, used: number }
+interface Offer { licences: number, used: number, before: number, refused: number }
+
+/** One service offer's licences (contract §3.1/§3.4 `profiles`, keyed by offer name). */
+export interface Profile { name: string, valid: boolean, assignedBefore?: number, assignedAfter: number, max: number }
 
 const label = { sip_devices: 'device', ddi_numbers: 'DDI' } as const
 
@@ -38,7 +42,7 @@ export class VoicePlanner {
     if (!inv.hasCloudPbx) return
     this.hasCloudPbx = true
     if (inv.head) this.ranges = inv.ranges
-    for (const s of inv.services) if (!this.offers.has(s.name)) this.offers.set(s.name, { licences: s.licences, used: s.used })
+    for (const s of inv.services) if (!this.offers.has(s.name)) this.offers.set(s.name, { licences: s.licences, used: s.used, before: s.used, refused: 0 })
     for (const s of inv.subscribers) {
       if (this.knownSubscriptions.has(`u:${s.userId}`) || this.knownSubscriptions.has(`s:${s.shortNumber}`)) continue
       this.knownSubscriptions.add(`u:${s.userId}`).add(`s:${s.shortNumber}`)
@@ -56,6 +60,19 @@ export class VoicePlanner {
     }
     addItems('sip_devices', inv.devices, (r) => (r as SipDeviceRow).macAddress)
     addItems('ddi_numbers', inv.ddis, (r) => (r as DdiRow).number)
+  }
+
+  /**
+   * Every offer of the company's Cloud PBX: licences in use when planning started, after the lines
+   * planned so far that do not fail (the counts that give 403610), and how many there are. `valid`
+   * is false when a line was refused a licence of it (403610) or more are in use than there are.
+   */
+  profiles (): Record<string, Profile> {
+    const out: Record<string, Profile> = {}
+    for (const [name, o] of [...this.offers].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+      out[name] = { name, valid: o.refused === 0 && o.used <= o.licences, assignedBefore: o.before, assignedAfter: o.used, max: o.licences }
+    }
+    return out
   }
 
   /**
@@ -159,6 +176,7 @@ export class VoicePlanner {
     const removed = [...had].filter((n) => !has.has(n) && this.offers.has(n))
     for (const name of added) {
       const offer = this.offers.get(name)!
+      if (offer.used >= offer.licences) offer.refused++
       if (offer.used >= offer.licences) throw new LineFailure(PlanCodes.maxSubscriptionReached, `service "${name}" has no licence left (${offer.licences} in use)`)
     }
     return { added, removed }
@@ -235,4 +253,25 @@ export class VoicePlanner {
     item.userId = userId
     if (userId) this.held[table].set(userId, item)
   }
+}
+
+/**
+ * The import report's counts (contract §3.4) from the plans of the lines that did not fail: a
+ * subscriber attached and one detached on the same line is a renumbering.
+ */
+export function countVoice (plans: Iterable<VoicePlan>): VoiceCounts {
+  const c: VoiceCounts = { subscribersCreated: 0, subscribersDeleted: 0, subscribersRenumbered: 0, devicesAttached: 0, devicesDetached: 0, ddisAttached: 0, ddisDetached: 0 }
+  const kinds = (list: readonly string[]) => list.map((s) => s.slice(0, s.indexOf(' ')))
+  for (const p of plans) {
+    const on = kinds(p.attached)
+    const off = kinds(p.detached)
+    const subOn = on.includes('subscriber')
+    const subOff = off.includes('subscriber')
+    if (subOn && subOff) c.subscribersRenumbered++
+    else if (subOn) c.subscribersCreated++
+    else if (subOff) c.subscribersDeleted++
+    for (const k of on) { if (k === 'device') c.devicesAttached++; else if (k === 'DDI') c.ddisAttached++ }
+    for (const k of off) { if (k === 'device') c.devicesDetached++; else if (k === 'DDI') c.ddisDetached++ }
+  }
+  return c
 }

@@ -7,7 +7,7 @@ import { Errors } from '../../errors.js'
 import type { ImportQueue } from '../../jobs/queue.js'
 import { cancelImport } from '../../provisioning/import-end.js'
 import { acceptImport } from '../../provisioning/intake.js'
-import { importView, streamImportReport } from '../../provisioning/reports.js'
+import { importView, streamImportReport, voiceReportView } from '../../provisioning/reports.js'
 import { displayNameOf } from '../../services/user-view.js'
 import { IdSchema, safeText } from '../../schemas/common.js'
 import { acceptCsvBodies, csvBody } from './csv-body.js'
@@ -96,8 +96,9 @@ const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }>
     },
   }, async (request, reply) => {
     const imp = await visibleImport(request.auth!.user, request.params.reqId)
-    if (request.query.format === 'small') return { data: importView(imp) }
-    return reply.type('application/json; charset=utf-8').send(streamImportReport(opts.db, imp))
+    const voice = await voiceReportView(opts.db, imp)
+    if (request.query.format === 'small') return { data: { ...importView(imp), ...voice } }
+    return reply.type('application/json; charset=utf-8').send(streamImportReport(opts.db, imp, voice))
   })
 
   // The SDK sends this DELETE with Content-Type: application/json and the body {} (contract §2 row 5):

@@ -14,7 +14,7 @@ const URL_CHECK = '/api/rainbow/massprovisioning/v1.0/users/imports/rainbowvoice
 const HEADER = '__action__;loginEmail;shortNumber;macAddress;ddiE164Number;password;firstName;service0;service1'
 
 interface PlanLine { lineNumber: number, action: string, outcome: string, status: string, errorCode?: number, errorMsg?: string, voice?: { attached: string[], detached: string[] } }
-interface Answer { reqId: string, mode: string, actions: Record<string, number>, errors: Array<{ lineNumber: number, column?: string, code: number, message: string }>, plan: PlanLine[] }
+interface Answer { reqId: string, mode: string, actions: Record<string, number>, profiles: Record<string, unknown>, errors: Array<{ lineNumber: number, column?: string, code: number, message: string }>, plan: PlanLine[] }
 
 describe.each(dbKinds())('POST /users/imports/rainbowvoice/check on %s', (kind) => {
   let tdb: TestDb
@@ -127,6 +127,11 @@ describe.each(dbKinds())('POST /users/imports/rainbowvoice/check on %s', (kind) 
     expect(a.errors.find((e) => e.lineNumber === 22)).toMatchObject({ column: 'macAddress', code: 3019 })
     expect(a.errors.find((e) => e.lineNumber === 23)).toMatchObject({ column: 'shortNumber', code: 2018 })
     expect(a.actions).toEqual({ upsert: 4, delete: 0, detach: 0 })
+    // Every offer of the Cloud PBX; line 18 was refused the only licence: that offer is not valid.
+    expect(a.profiles).toEqual({
+      'Enterprise Demo': { name: 'Enterprise Demo', valid: true, assignedBefore: 0, assignedAfter: 1, max: 100 },
+      'Voice Enterprise 3-Year prepaid': { name: 'Voice Enterprise 3-Year prepaid', valid: false, assignedBefore: 0, assignedAfter: 1, max: 1 },
+    })
     expect(JSON.stringify(a)).not.toContain('This1Pwd!')
     expect(await voiceOf(tdb.db, sub.id)).toEqual(before)
   })
@@ -152,6 +157,7 @@ describe.each(dbKinds())('POST /users/imports/rainbowvoice/check on %s', (kind) 
   it('a company without a Cloud PBX: a line naming a short number, device or DDI is 2001; a plain upsert is planned', async () => {
     const a = await check([HEADER, `upsert;nocloud1-${world.companyC}@example.com;8001;;;;;;`, `upsert;nocloud2-${world.companyC}@example.com;;;;;;;`].join('\n'), { token: tokens.superadmin, query: `companyId=${world.companyC}` })
     expect(byLine(a)).toEqual({ 2: PlanCodes.noCloudPbx, 3: 'create' })
+    expect(a.profiles).toEqual({})
     expect(a.plan[0]!.errorMsg).toBe(`company ${world.companyC} has no Cloud PBX`)
   })
 
@@ -166,6 +172,7 @@ describe.each(dbKinds())('POST /users/imports/rainbowvoice/check on %s', (kind) 
       ['detach', { attached: [], detached: ['device aa:bb:cc:dd:ee:15', 'DDI +33298300505', 'subscriber 8050'] }],
       ['delete', { attached: [], detached: ['device aa:bb:cc:dd:ee:15', 'DDI +33298300505', 'subscriber 8050', 'service Enterprise Demo'] }],
     ])
+    expect(remove.profiles['Enterprise Demo']).toEqual({ name: 'Enterprise Demo', valid: true, assignedBefore: 1, assignedAfter: 0, max: 100 })
     await tdb.db.query("UPDATE users SET services = '{}' WHERE id = $1", [sub.id])
   })
 

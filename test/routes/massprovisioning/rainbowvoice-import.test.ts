@@ -10,7 +10,7 @@ import { giveCloudPbx, voiceOf } from '../../helpers/voice.js'
 const HEADER = '__action__;loginEmail;shortNumber;macAddress;ddiE164Number;password;firstName;service0'
 
 interface ReportLine { lineNumber: number, action: string, status: string, userId?: string, errorCode?: number, errorMsg?: string, line?: string }
-interface Details { reqId: string, mode: string, status: string, counters: Record<string, number>, report: ReportLine[] }
+interface Details { reqId: string, mode: string, status: string, counters: Record<string, number>, report: ReportLine[], profiles?: unknown, subscriberReport?: unknown, sipDeviceReport?: unknown, ddiReport?: unknown }
 
 describe.each(dbKinds())('POST /users/imports/rainbowvoice on %s', (kind) => {
   let tdb: TestDb
@@ -72,6 +72,17 @@ describe.each(dbKinds())('POST /users/imports/rainbowvoice on %s', (kind) => {
       [2, 'success', null], [3, 'success', null], [4, 'success', null], [5, 'failed', PlanCodes.maxSubscriptionReached], [6, 'success', null],
     ])
     expect(raw).not.toContain('This1Pwd!')
+    // Counted from the lines that did not fail (line 5 took nothing); profiles are the offers now.
+    const voice = {
+      profiles: { 'Enterprise Demo': { name: 'Enterprise Demo', valid: true, assignedAfter: 1, max: 10 }, Gold: { name: 'Gold', valid: true, assignedAfter: 1, max: 1 } },
+      subscriberReport: { created: 3, deleted: 0, renumbered: 0 },
+      sipDeviceReport: { attached: 2, detached: 0 },
+      ddiReport: { attached: 1, detached: 0 },
+    }
+    expect(details).toMatchObject(voice)
+    const small = await ia.app.inject({ method: 'GET', url: `${MP}/users/imports/${details.reqId}/details?format=small`, headers: bearer(token) })
+    expect(small.json().data).toMatchObject(voice)
+    expect(small.json().data.report).toBeUndefined()
     expect(await voiceOf(tdb.db, await idOf('u1'))).toEqual({ shortNumber: '8001', mac: 'aa:bb:cc:dd:ee:21', ddi: '+33298300521', services: ['Enterprise Demo'], deleted: false })
     expect(await voiceOf(tdb.db, await idOf('u2'))).toMatchObject({ shortNumber: '0150', mac: null, ddi: null })
     expect(await voiceOf(tdb.db, await idOf('u3'))).toMatchObject({ shortNumber: null, services: ['Gold'] })
@@ -101,12 +112,15 @@ describe.each(dbKinds())('POST /users/imports/rainbowvoice on %s', (kind) => {
     expect(details.report.map((r) => [r.lineNumber, r.status, r.errorCode ?? null])).toEqual([
       [2, 'success', null], [3, 'success', null], [4, 'success', null], [5, 'success', null], [6, 'failed', PlanCodes.userNotFound],
     ])
+    // u5's device; u2's subscriber; u1's subscriber, device and DDI; u3 held nothing.
+    expect(details).toMatchObject({ subscriberReport: { created: 0, deleted: 2, renumbered: 0 }, sipDeviceReport: { attached: 0, detached: 2 }, ddiReport: { attached: 0, detached: 1 } })
     expect(await voiceOf(tdb.db, await idOf('u5'))).toMatchObject({ shortNumber: '8005', mac: null, deleted: false })
     expect(await voiceOf(tdb.db, await idOf('u2'))).toMatchObject({ shortNumber: null, deleted: false })
     expect(await voiceOf(tdb.db, await idOf('u1'))).toMatchObject({ shortNumber: null, mac: null, ddi: null, deleted: true })
     // u3's Gold licence is free again: u4 now gets it.
     const { details: later } = await run([HEADER, `upsert;${email('u4')};8004;;;;Quattro;Gold`].join('\n'))
     expect(later.report.map((r) => r.status)).toEqual(['success'])
+    expect(later).toMatchObject({ subscriberReport: { created: 1, deleted: 0, renumbered: 0 }, sipDeviceReport: { attached: 0, detached: 0 }, ddiReport: { attached: 0, detached: 0 } })
     const devices = (await ia.app.inject({ method: 'GET', url: '/api/rainbow/admin/v1.0/cloudpbx/devices', headers: bearer(token) })).json().data
     expect(devices.map((d: { macAddress: string, held: boolean }) => [d.macAddress, d.held])).toEqual([['aa:bb:cc:dd:ee:21', false], ['aa:bb:cc:dd:ee:22', false]])
   })
