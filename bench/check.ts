@@ -41,12 +41,16 @@ import { planRows } from '../src/provisioning/plan.js'
 import { loadSnapshot } from '../src/provisioning/snapshot.js'
 import { createTenantService } from '../src/services/tenants.js'
 import { newId } from '../src/util/ids.js'
+import { seedVoiceCompany, voiceCheckFile } from './voice.js'
 import { generateCsv, type ExistingUser } from './csv-generate.js'
 
 const TARGET_TIME_RATIO = 1.3
 const TARGET_RSS_RATIO = 6
 const TARGET_HEALTH_P99_MS = 50
 const CHECK_PATH = '/api/rainbow/massprovisioning/v1.0/users/imports/check'
+const VOICE_CHECK_PATH = '/api/rainbow/massprovisioning/v1.0/users/imports/rainbowvoice/check'
+/** The route the run checks its file on (set once per run, by its mode). */
+let checkPath = CHECK_PATH
 const ADMIN_EMAIL = 'bench-admin@acme-corporation.example.com'
 /** The planning phases run for a company administrator (D12), as the HTTP check does. */
 const BENCH_CALLER = { id: 'b'.repeat(24), rank: 1 }
@@ -60,6 +64,8 @@ export interface CheckBenchOptions {
   phases: boolean
   /** Writes a CPU profile of the measured check round trip (only) to this .cpuprofile file. */
   profile?: string | undefined
+  /** user (default): the generated user file; rainbowvoice: a Rainbow Voice file against a loaded Cloud PBX, the same targets. */
+  mode?: 'user' | 'rainbowvoice'
 }
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
@@ -74,7 +80,11 @@ function getGc (): () => void {
 export async function runCheckBench (opts: CheckBenchOptions): Promise<void> {
   const gc = getGc()
   const t0 = performance.now()
-  const generated = generateCsv({ lines: opts.lines, seed: opts.seed })
+  const voice = opts.mode === 'rainbowvoice'
+  const voiceFile = voice ? voiceCheckFile(opts.lines) : undefined
+  const generated = voiceFile
+    ? { text: voiceFile.text, existing: [], counts: { create: opts.lines - voiceFile.existing.length, update: voiceFile.existing.length, delete: 0, invalid: 0 } }
+    : generateCsv({ lines: opts.lines, seed: opts.seed })
   const bytes = Buffer.from(generated.text, 'utf8')
   const warmupBytes = prefixLines(bytes, WARMUP_LINES + 1)
   const header = generated.text.slice(0, generated.text.indexOf('\n')).split(';')
@@ -90,6 +100,8 @@ export async function runCheckBench (opts: CheckBenchOptions): Promise<void> {
   const { companyId } = await tenants.createCompany({ name: 'Acme Bench', organization: 'Acme Group' })
   await tenants.createAdmin({ companyId, email: ADMIN_EMAIL, password: ADMIN_PASSWORD, role: 'company_admin' })
   await seedExisting(db, companyId, generated.existing)
+  if (voiceFile) await seedVoiceCompany(db, companyId, opts.lines, voiceFile.existing)
+  checkPath = voice ? VOICE_CHECK_PATH : CHECK_PATH
   const app = await buildApp({
     db,
     config: { JWT_SECRET: `bench-${newId()}-${newId()}`, SECRETS_KEY: `bench-${newId()}-${newId()}`, JWT_TTL: 3600, JWT_ISSUER: 'massprov', REQUIRE_APP_AUTH: false },
@@ -102,7 +114,7 @@ export async function runCheckBench (opts: CheckBenchOptions): Promise<void> {
   const token = await login(base)
   console.log(`server: PGlite (fresh, migrated, ${generated.existing.length} existing users for the update/delete lines) on ${base}, ready in ${secs(performance.now() - t1)}`)
 
-  const compiled = compileRowSchema(header, 'user')
+  const compiled = compileRowSchema(header, voice ? 'rainbowvoice' : 'user')
   try {
     // Warm-ups: the baseline once on the whole file, the check once on its first lines (parsed and verified).
     baseline(bytes, compiled.schema)
@@ -144,9 +156,9 @@ export async function runCheckBench (opts: CheckBenchOptions): Promise<void> {
     console.log(`event loop delay during (b): p99 ${checks.map((c) => c.loopP99Ms.toFixed(1)).join(', ')} ms, max ${checks.map((c) => c.loopMaxMs.toFixed(1)).join(', ')} ms`)
 
     const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS')
-    console.log(`BENCH check time_ratio=${timeRatio.toFixed(2)} target<=${TARGET_TIME_RATIO} ${verdict(timeRatio <= TARGET_TIME_RATIO)}`)
-    console.log(`BENCH check rss_growth_ratio=${rssRatio.toFixed(2)} target<=${TARGET_RSS_RATIO} ${verdict(rssRatio <= TARGET_RSS_RATIO)}`)
-    console.log(`BENCH check health_p99_ms=${p(0.99).toFixed(1)} target<=${TARGET_HEALTH_P99_MS} ${verdict(p(0.99) <= TARGET_HEALTH_P99_MS)}`)
+    console.log(`BENCH ${voice ? 'check-rainbowvoice' : 'check'} time_ratio=${timeRatio.toFixed(2)} target<=${TARGET_TIME_RATIO} ${verdict(timeRatio <= TARGET_TIME_RATIO)}`)
+    console.log(`BENCH ${voice ? 'check-rainbowvoice' : 'check'} rss_growth_ratio=${rssRatio.toFixed(2)} target<=${TARGET_RSS_RATIO} ${verdict(rssRatio <= TARGET_RSS_RATIO)}`)
+    console.log(`BENCH ${voice ? 'check-rainbowvoice' : 'check'} health_p99_ms=${p(0.99).toFixed(1)} target<=${TARGET_HEALTH_P99_MS} ${verdict(p(0.99) <= TARGET_HEALTH_P99_MS)}`)
   } finally {
     await app.close()
     await db.close()
@@ -264,7 +276,7 @@ async function login (base: string): Promise<string> {
 }
 
 function checkRequest (base: string, token: string, body: Buffer): Promise<HttpAnswer> {
-  return send(`${base}${CHECK_PATH}`, {
+  return send(`${base}${checkPath}`, {
     method: 'POST',
     headers: { 'content-type': 'text/csv', 'content-length': body.length, authorization: `Bearer ${token}` },
   }, body)

@@ -8,7 +8,7 @@ import { runImportBench } from './import.js'
 import { runLoadBench } from './load.js'
 import { runVoiceBench } from './voice.js'
 
-const USAGE = 'usage: npm run bench -- <check|import|load|voice> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded] [--updates-only]'
+const USAGE = 'usage: npm run bench -- <check|import|load|voice> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded] [--updates-only] [--mode rainbowvoice (check)]'
 
 type Bench = (args: string[]) => Promise<void>
 
@@ -36,6 +36,7 @@ const BENCHES: Record<string, Bench> = {
     seed: intArg(args, 'seed', 42),
     phases: args.includes('--phases'),
     profile: stringArg(args, 'profile'),
+    mode: stringArg(args, 'mode') === 'rainbowvoice' ? 'rainbowvoice' : 'user',
   }),
   import: (args) => runImportBench({
     lines: intArg(args, 'lines', 20_000),

@@ -9,6 +9,7 @@
  * check may cost at most twice the plain one (its extra work is one inventory lookup per batch
  * and a few map lookups per line).
  */
+import type { Db } from '../src/db/db.js'
 import { migrate } from '../src/db/migrate.js'
 import { openPglite } from '../src/db/pglite.js'
 import { insertUser } from '../src/db/users-repository.js'
@@ -20,9 +21,9 @@ import { newId } from '../src/util/ids.js'
 const TARGET_TIME_RATIO = 2
 const CALLER = { id: 'b'.repeat(24), rank: 1 }
 
-const mac = (i: number) => (0x020000000000 + i).toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:')
-const ddi = (i: number) => `+3329${String(1_000_000 + i).padStart(7, '0')}`
-const short = (i: number) => String(100_000 + i)
+export const mac = (i: number) => (0x020000000000 + i).toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:')
+export const ddi = (i: number) => `+3329${String(1_000_000 + i).padStart(7, '0')}`
+export const short = (i: number) => String(100_000 + i)
 
 export async function runVoiceBench (opts: { lines: number }): Promise<void> {
   const n = opts.lines
@@ -68,4 +69,32 @@ export async function runVoiceBench (opts: { lines: number }): Promise<void> {
   } finally {
     await db.close()
   }
+}
+
+/**
+ * `npm run bench -- check --mode rainbowvoice`: N upsert lines, every other one of a user that exists,
+ * each naming a short number, a SIP device, a DDI and a service of the company's Cloud PBX (loaded
+ * with room for all of them), so the file plans without an error, as the user-mode file mostly does.
+ */
+export function voiceCheckFile (n: number): { text: string, existing: number[] } {
+  const lines = ['__action__;loginEmail;password;firstName;lastName;shortNumber;macAddress;ddiE164Number;service0']
+  for (let i = 0; i < n; i++) lines.push(`upsert;user${i}@bench.example;;First${i};Last${i};${short(i)};${mac(i)};${ddi(i)};Enterprise Demo`)
+  return { text: `${lines.join('\n')}\n`, existing: Array.from({ length: Math.ceil(n / 2) }, (_, k) => 2 * k) }
+}
+
+/** The Cloud PBX and the existing users the voice check file needs. */
+export async function seedVoiceCompany (db: Db, companyId: string, n: number, existing: readonly number[]): Promise<void> {
+  await db.transaction(async (tx) => {
+    for (const i of existing) {
+      const id = newId()
+      await insertUser(tx, { id, companyId, loginEmail: `user${i}@bench.example`, passwordHash: null, roles: ['user'], adminType: null, jidIm: `${id}@localhost` })
+    }
+    await loadCloudPbx(tx, {
+      companyId,
+      ranges: [{ from: short(0), to: short(n - 1) }],
+      devices: Array.from({ length: n }, (_, i) => ({ macAddress: mac(i), model: null })),
+      ddis: Array.from({ length: n }, (_, i) => ddi(i)),
+      services: [{ name: 'Enterprise Demo', licences: n }],
+    })
+  })
 }
