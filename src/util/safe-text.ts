@@ -30,3 +30,8 @@ export function echoPath (path: string): string {
   const safe = cut.replace(/[^A-Za-z0-9\-._~/%!$&()*+,;=:@]/gu, encodeChar)
   return path.length > ECHO_MAX ? `${safe}...` : safe
 }
+
+/** An identifier a client sent, as an error message may show it: URL-safe characters as they are, the rest percent-encoded, cut at 200. */
+export function echoId (id: string): string {
+  return echoPath(id)
+}

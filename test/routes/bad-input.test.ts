@@ -112,6 +112,24 @@ describe.each(dbKinds())('bad input on %s', (kind) => {
     expect(long.errorDetails).toBe(`Route GET /${'z'.repeat(199)}... not found`)
   })
 
+  it('an identifier a 404 names (user, PBX, import, command, company) comes back percent-encoded, never as sent', async () => {
+    // Found by the random-URL property test: the user route echoed `<q"z>users` as decoded.
+    const cases = [
+      `${ADMIN}/users/%3Cq%22z%3Eusers`,
+      `${ADMIN}/pbxs/%3Cq%22z%3E/phonenumbers`,
+      `${MP}/users/imports/%3Cq%22z%3E/details`,
+      `${MP}/users/imports/synchronize/check/%3Cq%22z%3E/report`,
+      '/api/rainbow/enduser/v1.0/users/%3Cq%22z%3E',
+    ]
+    for (const url of cases) {
+      const res = await app.inject({ method: 'GET', url, headers: bearer(token) })
+      expect(res.statusCode, url).toBeGreaterThanOrEqual(400)
+      expect(res.statusCode, url).toBeLessThan(500)
+      expect(res.body, url).not.toContain('<q')
+    }
+    expect(expectEnvelope(await app.inject({ method: 'GET', url: cases[0]!, headers: bearer(token) }), 404).errorDetails).toBe('User %3Cq%22z%3Eusers not found')
+  })
+
   it('a NUL in the login of Basic credentials is a 401, not a 500', async () => {
     const res = await app.inject({ method: 'GET', url: `${AUTH}/login`, headers: { authorization: basic(`a\u0000${s.world.adminA.email}`, PASSWORD) } })
     expect(expectEnvelope(res, 401).errorDetailsCode).toBe(401520)

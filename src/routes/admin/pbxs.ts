@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { Db } from '../../db/db.js'
 import { findPbx, listPbxs, listPhoneNumbers, type PbxRow } from '../../db/pbx-repository.js'
 import { Errors } from '../../errors.js'
+import { echoId } from '../../util/safe-text.js'
 import { CompanyQuerySchema, IdSchema, safeText } from '../../schemas/common.js'
 import { PbxViewSchema, PhoneNumberViewSchema } from '../../schemas/admin.js'
 
@@ -34,7 +35,7 @@ const pbxs: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
   }, async (request) => {
     const { pbxId } = request.params
     const pbx = await findPbx(opts.db, pbxId)
-    if (!pbx) throw Errors.notFound(`PBX ${pbxId}`)
+    if (!pbx) throw Errors.notFound(`PBX ${echoId(pbxId)}`)
     await app.companyScope.assertVisible(request.auth!.user, pbx.companyId, `PBX ${pbxId}`)
     const numbers = await listPhoneNumbers(opts.db, pbx.id, request.query.userId)
     return { data: numbers.map((n) => ({ ...n, attachedAt: n.attachedAt?.toISOString() ?? null })) }

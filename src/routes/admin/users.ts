@@ -4,6 +4,7 @@ import type { Db } from '../../db/db.js'
 import { listNumbersHeldBy } from '../../db/pbx-repository.js'
 import { findLiveUserById, listLiveUsers } from '../../db/users-repository.js'
 import { Errors } from '../../errors.js'
+import { echoId } from '../../util/safe-text.js'
 import { toUserView } from '../../services/user-view.js'
 import { CompanyQuerySchema, IdSchema, PageQuerySchema, safeText } from '../../schemas/common.js'
 import { UserViewSchema } from '../../schemas/admin.js'
@@ -38,8 +39,8 @@ const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
     const { userId } = request.params
     const user = IdSchema.safeParse(userId).success ? await findLiveUserById(opts.db, userId) : undefined
     // A user above the caller's rank is as invisible as one of another company (D12).
-    if (!user || user.roleRank > request.auth!.user.roleRank) throw Errors.notFound(`User ${userId}`)
-    await app.companyScope.assertVisible(request.auth!.user, user.companyId, `User ${userId}`)
+    if (!user || user.roleRank > request.auth!.user.roleRank) throw Errors.notFound(`User ${echoId(userId)}`)
+    await app.companyScope.assertVisible(request.auth!.user, user.companyId, `User ${echoId(userId)}`)
     return { data: toUserView(user, await listNumbersHeldBy(opts.db, [user.id])) }
   })
 }

@@ -5,6 +5,7 @@ import { findCompany } from '../../db/companies-repository.js'
 import { listNumbersHeldBy } from '../../db/pbx-repository.js'
 import { findLiveUserById, type UserRow } from '../../db/users-repository.js'
 import { Errors } from '../../errors.js'
+import { echoId } from '../../util/safe-text.js'
 import { UserViewSchema } from '../../schemas/admin.js'
 import { IdSchema, safeText } from '../../schemas/common.js'
 import { toUserView } from '../../services/user-view.js'
@@ -27,7 +28,7 @@ const enduser: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
     const user = IdSchema.safeParse(userId).success ? await findLiveUserById(opts.db, userId) : undefined
     if (user && (user.id === caller.id || user.companyId === caller.companyId)) return user
     if (user && user.roleRank <= caller.roleRank && await app.companyScope.canSee(caller, user.companyId)) return user
-    throw Errors.notFound(`User ${userId}`)
+    throw Errors.notFound(`User ${echoId(userId)}`)
   }
 
   app.get('/users/:userId', {
@@ -55,7 +56,7 @@ const enduser: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
     const caller = request.auth!.user
     const { companyId } = request.params
     const company = IdSchema.safeParse(companyId).success ? await findCompany(opts.db, companyId) : undefined
-    if (!company || (company.id !== caller.companyId && !(await app.companyScope.canSee(caller, company.id)))) throw Errors.notFound(`Company ${companyId}`)
+    if (!company || (company.id !== caller.companyId && !(await app.companyScope.canSee(caller, company.id)))) throw Errors.notFound(`Company ${echoId(companyId)}`)
     return { data: { id: company.id, name: company.name, organisationId: company.organizationId, creationDate: company.createdAt.toISOString() } }
   })
 }

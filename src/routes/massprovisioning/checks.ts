@@ -5,6 +5,7 @@ import type { LineThreads } from '../../csv/parse-options.js'
 import type { Db } from '../../db/db.js'
 import { findCommandReport } from '../../db/commands-repository.js'
 import { Errors, RainbowError } from '../../errors.js'
+import { echoId } from '../../util/safe-text.js'
 import { callerOf } from '../../services/company-scope.js'
 import { checkCsv, storeCommandCheck, type CheckAnswer } from '../../provisioning/check.js'
 import { IdSchema } from '../../schemas/common.js'
@@ -118,7 +119,7 @@ const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefin
   }, async (request) => {
     const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
     const found = await findCommandReport(opts.db, companyId, 'check', request.params.commandId)
-    if (!found) throw Errors.notFound(`Command ${request.params.commandId}`)
+    if (!found) throw Errors.notFound(`Command ${echoId(request.params.commandId)}`)
     return { status: found.status, report: found.report }
   })
 }

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../db/db.js'
 import { Errors, RainbowError } from '../../errors.js'
+import { echoId } from '../../util/safe-text.js'
 import { importCommandReport, refuseCommand, reportCommand } from '../../notifications/commands.js'
 import { IdSchema } from '../../schemas/common.js'
 import { CommandIdSchema } from './query-schemas.js'
@@ -36,7 +37,7 @@ const commandReports: FastifyPluginAsyncZod<{ db: Db }> = async (app, opts) => {
   }, async (request) => {
     const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
     const found = await importCommandReport(opts.db, companyId, request.params.commandId)
-    if (!found) throw Errors.notFound(`Command ${request.params.commandId}`)
+    if (!found) throw Errors.notFound(`Command ${echoId(request.params.commandId)}`)
     return found
   })
 

@@ -4,6 +4,7 @@ import type { Db } from '../../db/db.js'
 import type { UserRow } from '../../db/users-repository.js'
 import { deleteImport, findImport, listImports } from '../../db/imports-repository.js'
 import { Errors } from '../../errors.js'
+import { echoId } from '../../util/safe-text.js'
 import type { ImportQueue } from '../../jobs/queue.js'
 import { cancelImport } from '../../provisioning/import-end.js'
 import { acceptImport } from '../../provisioning/intake.js'
@@ -82,7 +83,7 @@ const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }>
   /** A reqId of another company is reported as missing, never as forbidden (D7). */
   async function visibleImport (caller: UserRow, reqId: string) {
     const imp = /^[0-9a-f]{64}$/.test(reqId) ? await findImport(opts.db, reqId) : undefined
-    if (!imp) throw Errors.notFound(`Import ${reqId}`)
+    if (!imp) throw Errors.notFound(`Import ${echoId(reqId)}`)
     await app.companyScope.assertVisible(caller, imp.companyId, `Import ${reqId}`)
     return imp
   }
