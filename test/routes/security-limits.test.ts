@@ -88,16 +88,18 @@ describe('security limits: authenticate, then scope, then spend; limits follow t
         `${MP}/users/imports/%63heck`,
         `${MP}/users/imports/synchronize/check/`,
         `${MP}/users/imports/synchronize/%63heck`,
+        `${MP}/users/imports/rainbowvoice/check/`,
+        `${MP}/users/imports/rainbowvoice/%63heck`,
       ]
       const holder = await holdCheckSlot(app, adminA)
       const whileHeld = []
       for (const url of variants) whileHeld.push(await app.inject({ method: 'POST', url, headers: { ...bearer(adminB), ...CSV }, payload: userCsv(2, 'variant') }))
-      expect(whileHeld.map((r) => r.statusCode)).toEqual([503, 503, 503, 503])
+      expect(whileHeld.map((r) => r.statusCode)).toEqual([503, 503, 503, 503, 503, 503])
       await holder.finish()
       const free = []
       for (const url of variants) free.push(await app.inject({ method: 'POST', url, headers: { ...bearer(adminB), ...CSV }, payload: userCsv(2, 'variant') }))
-      // The handlers answer: a user file is a good import check and a bad synchronize one (no device columns).
-      expect(free.map((r) => r.statusCode)).toEqual([200, 200, 400, 400])
+      // The handlers answer: a user file is a good import check and a bad synchronize or Rainbow Voice one.
+      expect(free.map((r) => r.statusCode)).toEqual([200, 200, 400, 400, 400, 400])
       for (const r of free.slice(2)) expect(String(r.json().errorDetailsCode)).toMatch(/^4005\d\d$/)
       report(task, { checkVariantsCapped: whileHeld.filter((r) => r.statusCode === 503).length })
     })
@@ -140,10 +142,12 @@ describe('security limits: authenticate, then scope, then spend; limits follow t
         `${MP}/users/%69mports`,
         `${MP}/users/imports/synchronize/`,
         `${MP}/users/imports/%73ynchronize`,
+        `${MP}/users/imports/rainbowvoice/`,
+        `${MP}/users/imports/%72ainbowvoice`,
       ]
       const answers = []
       for (const [i, url] of variants.entries()) answers.push(await app.inject({ method: 'POST', url, headers: { ...bearer(adminA), ...CSV }, payload: userCsv(2, `a-variant-${i}`) }))
-      expect(answers.map((r) => r.statusCode)).toEqual([429, 429, 429, 429])
+      expect(answers.map((r) => r.statusCode)).toEqual([429, 429, 429, 429, 429, 429])
       const list = await app.inject({ method: 'GET', url: `${MP}/users/imports`, headers: bearer(adminA) })
       expect(list.json().data).toHaveLength(1)
       report(task, { importVariantsCapped: answers.filter((r) => r.statusCode === 429).length, pendingAfter: list.json().data.length, limit: 1 })

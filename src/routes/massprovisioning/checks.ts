@@ -41,35 +41,22 @@ function send (reply: FastifyReply, answer: CheckAnswer): FastifyReply {
 const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefined }> = async (app, opts) => {
   acceptCsvBodies(app)
 
-  app.post('/users/imports/check', {
-    schema: {
-      summary: 'Check a user or device CSV (dry run: every error and what each line would do)',
-      description: ANSWER,
-      tags: ['massprovisioning'],
-      querystring: CheckQuery,
-    },
-    config: { checkSlot: true },
-  }, async (request, reply) => {
-    const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
-    const { delimiter, comment, nostrict, plan } = request.query
-    const caller = callerOf(request.auth!.user)
-    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'import', body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false, caller, lineThreads: opts.lineThreads, withPlan: plan }))
-  })
-
-  app.post('/users/imports/rainbowvoice/check', {
-    schema: {
-      summary: 'Check a Rainbow Voice CSV (dry run, mode rainbowvoice: actions upsert, delete, detach)',
-      description: `${ANSWER}\nA rainbowvoice line's \`voice\` lists what it takes (\`attached\`) and frees (\`detached\`) in the company's Cloud PBX: \`subscriber 8001\`, \`device aa:bb:cc:dd:ee:01\`, \`DDI +33298300501\`, \`service Enterprise Demo\` (a licence).`,
-      tags: ['massprovisioning'],
-      querystring: CheckQuery,
-    },
-    config: { checkSlot: true },
-  }, async (request, reply) => {
-    const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
-    const { delimiter, comment, nostrict, plan } = request.query
-    const caller = callerOf(request.auth!.user)
-    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'rainbowvoice', body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false, caller, lineThreads: opts.lineThreads, withPlan: plan }))
-  })
+  const plainChecks = [
+    ['/users/imports/check', 'import', 'Check a user or device CSV (dry run: every error and what each line would do)', ANSWER],
+    ['/users/imports/rainbowvoice/check', 'rainbowvoice', 'Check a Rainbow Voice CSV (dry run, mode rainbowvoice: actions upsert, delete, detach)',
+      `${ANSWER}\nA rainbowvoice line's \`voice\` lists what it takes (\`attached\`) and frees (\`detached\`) in the company's Cloud PBX: \`subscriber 8001\`, \`device aa:bb:cc:dd:ee:01\`, \`DDI +33298300501\`, \`service Enterprise Demo\` (a licence).`],
+  ] as const
+  for (const [path, endpoint, summary, description] of plainChecks) {
+    app.post(path, {
+      schema: { summary, description, tags: ['massprovisioning'], querystring: CheckQuery },
+      config: { checkSlot: true },
+    }, async (request, reply) => {
+      const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
+      const { delimiter, comment, nostrict, plan } = request.query
+      const caller = callerOf(request.auth!.user)
+      return send(reply, await checkCsv(opts.db, { companyId, endpoint, body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false, caller, lineThreads: opts.lineThreads, withPlan: plan }))
+    })
+  }
 
   app.post('/users/imports/synchronize/check', {
     schema: {

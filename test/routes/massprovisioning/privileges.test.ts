@@ -4,6 +4,7 @@ import { insertUser } from '../../../src/db/users-repository.js'
 import { runImport } from '../../../src/jobs/import-job.js'
 import { hashPassword, verifyPassword } from '../../../src/services/passwords.js'
 import { loadInventory } from '../../../src/services/pbx-inventory.js'
+import { loadCloudPbx } from '../../../src/services/cloudpbx-inventory.js'
 import { newId } from '../../../src/util/ids.js'
 import { basic, bearer, login } from '../../helpers/app.js'
 import { dbKinds, openTestDb, type TestDb } from '../../helpers/databases.js'
@@ -168,6 +169,30 @@ describe.each(dbKinds())('privileges of CSV lines (D12) on %s', (kind) => {
     // 3 callers x 8 actions x 4 ranks: company_admin refuses 2 ranks, organization_admin 1, superadmin none.
     expect({ allowed, refused }).toEqual({ allowed: 8 * (2 + 3 + 4), refused: 8 * (2 + 1) })
     report(task, { lines: allowed + refused, allowed, refused })
+  })
+
+  it('rainbowvoice lines (upsert, detach, delete) are held to the same ranks, in the check and in the import', async () => {
+    await loadCloudPbx(tdb.db, { companyId: world.companyA, ranges: [{ from: '9100', to: '9199' }], devices: [], ddis: [], services: [{ name: 'Priv Offer', licences: 100 }] })
+    const plain = await addRanked(0)
+    const [up, det, del] = [await addRanked(3), await addRanked(3), await addRanked(3)]
+    const body = ['__action__;loginEmail;shortNumber;macAddress;ddiE164Number;password;firstName;service0;service1',
+      `upsert;${plain.email};9101;;;;Hacked;;`,
+      `upsert;${up.email};9102;;;NewPassw0rd!9;Hacked;;`,
+      `detach;${det.email};9103;;;;;;`,
+      `delete;${del.email};;;;;;;`,
+    ].join('\n') + '\n'
+    const headers = { ...bearer(tokens.adminA), ...CSV }
+    const checked = await ia.app.inject({ method: 'POST', url: `${MP}/users/imports/rainbowvoice/check`, headers, payload: body })
+    expect(checked.statusCode, checked.body).toBe(200)
+    expect(checked.json<{ data: { plan: PlanLine[] } }>().data.plan.map((e) => e.errorCode ?? e.status)).toEqual(['success', OUTSIDE_RIGHTS, OUTSIDE_RIGHTS, OUTSIDE_RIGHTS])
+    const before = await Promise.all([up, det, del].map(stateOf))
+    const imported = await ia.app.inject({ method: 'POST', url: `${MP}/users/imports/rainbowvoice`, headers, payload: body })
+    expect(imported.statusCode, imported.body).toBe(200)
+    await ia.queue!.drained()
+    const report = await ia.app.inject({ method: 'GET', url: `${MP}/users/imports/${imported.json<{ data: { reqId: string } }>().data.reqId}/details`, headers: bearer(tokens.adminA) })
+    expect(report.json<{ data: { report: ReportLine[] } }>().data.report.map((l) => l.errorCode ?? l.status)).toEqual(['success', OUTSIDE_RIGHTS, OUTSIDE_RIGHTS, OUTSIDE_RIGHTS])
+    expect(await Promise.all([up, det, del].map(stateOf))).toEqual(before)
+    expect((await stateOf(plain)).first_name).toBe('Hacked')
   })
 
   it('the reproduced attack: a company_admin cannot set a superadmin\'s password by CSV and sign in as it', async () => {
