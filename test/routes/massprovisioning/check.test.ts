@@ -183,7 +183,7 @@ describe.each(dbKinds())('POST /users/imports/check on %s', (kind) => {
       `detach;${world.adminA.email};;;`,
     ].join('\n')
     const run = async (liveEmailsHeld: number) => (await checkCsv(tdb.db, {
-      companyId: world.companyA, endpoint: 'synchronize', body: Buffer.from(body), nostrict: false, caller: { id: world.adminA.id, rank: 1 }, liveEmailsHeld,
+      companyId: world.companyA, endpoint: 'synchronize', body: Buffer.from(body), nostrict: false, caller: { id: world.adminA.id, rank: 1 }, liveEmailsHeld, maxDeletePercent: 10,
     })).toObject().data
     const held = await run(1_000_000)
     const probed = await run(0)
@@ -204,7 +204,7 @@ describe.each(dbKinds())('POST /users/imports/check on %s', (kind) => {
     expect(body.length).toBeGreaterThan(512 * 1024)
     const res = await post(body)
     expect(res.statusCode).toBe(200)
-    const here = (await checkCsv(tdb.db, { companyId: world.companyA, endpoint: 'import', body: Buffer.from(body), nostrict: false, caller: { id: world.adminA.id, rank: 1 } })).toObject()
+    const here = (await checkCsv(tdb.db, { companyId: world.companyA, endpoint: 'import', body: Buffer.from(body), nostrict: false, caller: { id: world.adminA.id, rank: 1 }, maxDeletePercent: 10 })).toObject()
     const threaded = res.json<CheckBody>()
     expect(threaded.data.plan.map((e, i) => ({ ...e, userId: here.data.plan![i]?.userId }))).toEqual(here.data.plan)
     expect({ ...threaded.data, plan: [] }).toEqual({ ...here.data, plan: [] })
