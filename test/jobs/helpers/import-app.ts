@@ -27,7 +27,11 @@ export async function buildImportApp (db: Db, opts: { chunkSize?: number, queue?
     db,
     ...(queue ? { queue } : {}),
     config: {
-      JWT_SECRET: TEST_JWT_SECRET, SECRETS_KEY: TEST_SECRETS_KEY, JWT_TTL: 3600, JWT_ISSUER: TEST_ISSUER, REQUIRE_APP_AUTH: false,
+      JWT_SECRET: TEST_JWT_SECRET,
+      SECRETS_KEY: TEST_SECRETS_KEY,
+      JWT_TTL: 3600,
+      JWT_ISSUER: TEST_ISSUER,
+      REQUIRE_APP_AUTH: false,
       ...(opts.maxDeletePercent !== undefined ? { MAX_DELETE_PERCENT: opts.maxDeletePercent } : {}),
     },
   })
