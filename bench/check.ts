@@ -432,6 +432,6 @@ async function phases (db: Db, companyId: string, bytes: Buffer, schema: ReturnT
   console.log(`phase data: ${rows.length} rows, ${errors.length} line errors, snapshot ${snapshot.users.length} users, ${entries.length} plan entries`)
   parsed = snapshot = entries = undefined
   rows.length = 0
-  const answer = await step('check: checkCsv (all of the above)', () => checkCsv(db, { companyId, endpoint: 'import', body: bytes, nostrict: false, caller: BENCH_CALLER }))
+  const answer = await step('check: checkCsv (all of the above)', () => checkCsv(db, { companyId, endpoint: 'import', body: bytes, nostrict: false, caller: BENCH_CALLER, maxDeletePercent: 10 }))
   console.log(`phase answer: ${mb(answer.byteLength)} of JSON (${(answer.byteLength / bytes.length).toFixed(1)} x the file), ${answer.errorCount} errors`)
 }

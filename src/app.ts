@@ -39,6 +39,7 @@ export interface AppDeps {
     MAX_QUEUED_CHECKS?: number
     CHECK_QUEUE_TIMEOUT?: number
     MAX_PENDING_IMPORTS?: number
+    MAX_DELETE_PERCENT?: number
     METRICS_TOKEN?: string | undefined
     METRICS_CACHE_S?: number
     LOGIN_MAX_FAILURES?: number
@@ -125,6 +126,7 @@ export async function buildApp (deps: AppDeps) {
     requireAppAuth: deps.config.REQUIRE_APP_AUTH,
     checks: [{ name: 'database', check: () => deps.db.ping() }, ...(deps.checks ?? [])],
     queue: deps.queue,
+    maxDeletePercent: deps.config.MAX_DELETE_PERCENT ?? 10,
     loginBackoff: createLoginBackoff({
       maxFailures: deps.config.LOGIN_MAX_FAILURES ?? 5,
       windowMs: (deps.config.LOGIN_FAILURE_WINDOW ?? 900) * 1000,

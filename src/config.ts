@@ -42,6 +42,8 @@ export const EnvSchema = z.object({
     .describe('Threads that parse and validate the lines of large checked files while the event loop plans them; 0 = on the event loop'),
   CHECK_QUEUE_TIMEOUT: z.coerce.number().int().min(1).max(600).default(60).describe('Seconds a check waits for a slot before a 503'),
   MAX_PENDING_IMPORTS: z.coerce.number().int().min(1).max(10_000).default(10).describe('Unfinished imports per company; the next one answers 429'),
+  MAX_DELETE_PERCENT: z.coerce.number().int().min(0).max(100).default(10)
+    .describe('Deletion safeguard: an import deleting more than this percentage of the company\'s live users is refused (409630) unless it carries confirmDeletes=<its deletion count>; 100 = off, 0 = every deletion needs it'),
   METRICS_TOKEN: z.string().min(32, 'METRICS_TOKEN must be at least 32 characters').max(512).optional()
     .describe('Bearer token a scraper sends to read /metrics and the details of /ready (a superadmin\'s token also does); without it only superadmins can'),
   METRICS_CACHE_S: z.coerce.number().int().min(1).max(3600).default(15).describe('Seconds the database figures of /metrics are reused between scrapes'),

@@ -54,6 +54,7 @@ export const Errors = {
   headersTooLarge: () => new RainbowError(431, 431000, 'The request headers are too large'),
   routeNotFound: (method: string, url: string) => new RainbowError(404, 404001, `Route ${method} ${url} not found`),
   conflict: (details: string) => new RainbowError(409, 409000, details),
+  deletionsNotConfirmed: (details: string) => new RainbowError(409, 409630, details),
   tooLarge: (details = 'Request body is too large') => new RainbowError(413, 413000, details),
   unsupportedMediaType: (type: string) => new RainbowError(415, 415000, `Unsupported Content-Type: ${type}`),
   tooManyRequests: (details = 'Too many requests') => new RainbowError(429, 429000, details),

@@ -254,6 +254,9 @@ describe.concurrent.each(dbKinds())('massprov CLI on %s', (kind) => {
           noemails: true,
           nostrict: false,
           requester: { id: admins.company_admin!.userId, displayName: 'CLI admin', jid: `${admins.company_admin!.userId}@localhost` },
+          // The job under test, not the deletion safeguard of the route (MAX_DELETE_PERCENT=100 is off).
+          caller: { id: admins.company_admin!.userId, rank: 1 },
+          maxDeletePercent: 100,
         })).reqId
       } finally {
         await pglite?.close()

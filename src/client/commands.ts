@@ -34,7 +34,8 @@ interface ImportView {
 
 interface LineError { lineNumber: number, column?: string, code: number | string, message: string }
 interface PlanLine { lineNumber: number, action: string, loginEmail: string, outcome: string, status: string, errorCode?: number, errorMsg?: string }
-interface CheckAnswer { reqId?: string, mode: string, actions?: Record<string, number>, errors: LineError[], plan?: PlanLine[] }
+interface DeletionSafeguard { deletions: number, companyUsers: number, maxDeletePercent: number, confirmationRequired: boolean }
+interface CheckAnswer { reqId?: string, mode: string, actions?: Record<string, number>, errors: LineError[], plan?: PlanLine[], deletionSafeguard?: DeletionSafeguard }
 
 const MODES = ['user', 'device', 'useranddevice'] as const
 
@@ -91,8 +92,12 @@ export async function check (ctx: Context, v: Values, [file]: string[]): Promise
   const outcomes: Record<string, number> = {}
   for (const l of data.plan ?? []) outcomes[l.outcome] = (outcomes[l.outcome] ?? 0) + 1
   const failing = withError.size + planFailed.length
-  out.event({ type: 'check', reqId: data.reqId, mode: data.mode, lines: data.plan?.length, errors: data.errors.length, failedLines: failing, actions: data.actions, outcomes },
-    `${data.mode} file: ${data.errors.length} error(s), ${failing} failing line(s); plan ${JSON.stringify(outcomes)}`)
+  const guard = data.deletionSafeguard
+  const confirm = guard?.confirmationRequired === true
+    ? `; it deletes ${guard.deletions} of the company's ${guard.companyUsers} users (over ${guard.maxDeletePercent} %): import it with --confirm-deletes ${guard.deletions}`
+    : ''
+  out.event({ type: 'check', reqId: data.reqId, mode: data.mode, lines: data.plan?.length, errors: data.errors.length, failedLines: failing, actions: data.actions, outcomes, deletionSafeguard: guard },
+    `${data.mode} file: ${data.errors.length} error(s), ${failing} failing line(s); plan ${JSON.stringify(outcomes)}${confirm}`)
   return failing > 0 ? SOME_FAILED : OK
 }
 
@@ -117,7 +122,9 @@ export async function importFile (ctx: Context, v: Values, [file]: string[]): Pr
   if (!Number.isFinite(interval) || interval < 0.05 || interval > 3600) throw new UsageError('--interval must be a number of seconds between 0.05 and 3600')
   const http = sessionHttp(ctx)
   const path = `${MP}/users/imports${mode === 'useranddevice' ? '/synchronize' : ''}`
-  const query = { label: v.label as string | undefined, delimiter: v.delimiter as string | undefined, companyId: v.company as string | undefined }
+  const confirmDeletes = v['confirm-deletes'] as string | undefined
+  if (confirmDeletes !== undefined && !/^\d{1,7}$/.test(confirmDeletes)) throw new UsageError('--confirm-deletes must be the number of deletions the file makes (digits only), as a check or the refusal states it')
+  const query = { label: v.label as string | undefined, delimiter: v.delimiter as string | undefined, companyId: v.company as string | undefined, confirmDeletes }
   const { data } = await http.json<{ data: { reqId: string, status?: string, mode?: string } & Record<string, unknown> }>(csvRequest(path, await readCsv(file!), query))
   ctx.out.event({ type: 'import', ...data }, `Import ${data.reqId} accepted (${data.mode ?? ''} ${data.status ?? ''})`)
   if (v.wait !== true) return OK

@@ -34,9 +34,12 @@ $MASSPROV_CONFIG_DIR, $XDG_CONFIG_HOME/massprov or ~/.config/massprov (client.js
   import: {
     args: ['FILE'],
     summary: 'import a CSV; --wait follows it to its end',
-    options: { ...modeOpt, label: { type: 'string' }, wait: { type: 'boolean' }, interval: { type: 'string' } },
+    options: { ...modeOpt, label: { type: 'string' }, wait: { type: 'boolean' }, interval: { type: 'string' }, 'confirm-deletes': { type: 'string' } },
     help: `${FILE_OPTIONS}
   --label L                          a description of the import
+  --confirm-deletes N                confirms that the file deletes N users: the server refuses a file
+                                     deleting more than its MAX_DELETE_PERCENT of the company's users
+                                     without it (409630, exit 1); check gives N
   --wait                             poll until the import has ended, showing progress
   --interval S                       seconds between polls with --wait (default 1)`,
     run: commands.importFile,
@@ -84,6 +87,17 @@ ${EXIT_CODES}
 const PASSWORD_REFUSED = '--password is refused: a password on the command line is visible to every user of the machine (ps) ' +
   'and stays in the shell history; pipe it on stdin or set MASSPROV_PASSWORD'
 
+/** The deletion safeguard's refusal: the file deletes more users than the server lets through unconfirmed. */
+const DELETIONS_NOT_CONFIRMED = 409630
+
+/** The server's sentence as it is (it names the count), then how to confirm it from here. */
+function deletionsRefused (err: HttpError): string {
+  const details = typeof err.envelope.errorDetails === 'string' ? err.envelope.errorDetails : err.message
+  // The last one: a refused wrong count names the one sent first.
+  const count = [...details.matchAll(/confirmDeletes=(\d+)/g)].at(-1)?.[1]
+  return `${details}${count ? `\nTo confirm, run the same import with --confirm-deletes ${count}` : ''}`
+}
+
 /** Runs one command line; answers the exit code. Nothing here exits the process. */
 export async function run (argv: string[], ctx: commands.Context): Promise<number> {
   try {
@@ -115,7 +129,7 @@ export async function run (argv: string[], ctx: commands.Context): Promise<numbe
     return await spec.run(ctx, parsed.values as commands.Values, parsed.positionals)
   } catch (err) {
     if (err instanceof HttpError) {
-      ctx.out.error(err.status === 401 ? `${err.message} (log in again: massprov-client login)` : err.message)
+      ctx.out.error(err.status === 401 ? `${err.message} (log in again: massprov-client login)` : err.envelope.errorDetailsCode === DELETIONS_NOT_CONFIRMED ? deletionsRefused(err) : err.message)
       return 1
     }
     if (err instanceof UsageError || err instanceof ClientError) {

@@ -128,6 +128,12 @@ export async function listLiveLoginEmails (q: Queryable, limit: number): Promise
   return rows.length > limit ? undefined : rows.map((r) => r.loginEmail)
 }
 
+/** The company's live users, whatever their rank: the base of the deletion safeguard (MAX_DELETE_PERCENT). */
+export async function countLiveCompanyUsers (q: Queryable, companyId: string): Promise<number> {
+  const rows = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE company_id = $1 AND deleted_at IS NULL', [companyId])
+  return rows[0]?.n ?? 0
+}
+
 /** The JID command_ended notifications go to (CLI set-jid). Returns false when no live user has that login. */
 export async function setUserJid (q: Queryable, loginEmail: string, jid: string): Promise<boolean> {
   const rows = await q.query('UPDATE users SET jid_im = $2, updated_at = now() WHERE login_email = $1 AND deleted_at IS NULL RETURNING id', [loginEmail.toLowerCase(), jid])

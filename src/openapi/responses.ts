@@ -90,7 +90,9 @@ export function errorResponses (method: string, url: string): Record<string, unk
     add(413, 'The file is over the size limit (D8)')
     add(415, 'Content-Type is not text/csv, text/plain or application/octet-stream')
   }
-  if (csv && !url.endsWith('/check')) add(409, 'The same file was already imported for this company (names its reqId, D2)')
+  if (csv && !url.endsWith('/check')) {
+    add(409, 'The same file was already imported for this company (names its reqId, D2), or 409630: its deletions are over MAX_DELETE_PERCENT of the company\'s users and confirmDeletes is not their count (deletion safeguard)', [409000, 409630])
+  }
   if (method === 'DELETE') add(409, 'The import is still Pending')
   if (method !== 'GET') add(408, 'The request did not arrive in time (HEADERS_TIMEOUT, BODY_TIMEOUT, REQUEST_TIMEOUT); the connection is then closed', [408000])
   if (url.endsWith('/cancel')) add(409, 'The import has already ended (Terminated, Failed or Cancelled): nothing to cancel')

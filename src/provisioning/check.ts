@@ -10,6 +10,7 @@ import { upsertCommandReport } from '../db/commands-repository.js'
 import { listCompanyPbxIds } from '../db/pbx-repository.js'
 import { listLiveLoginEmails } from '../db/users-repository.js'
 import { enqueueCommandEnded } from '../db/outbox-repository.js'
+import { assessDeletions, type DeletionSafeguard } from './deletion-safeguard.js'
 import { firstErrorByLine, Planner, type Caller, type PlanEntry } from './plan.js'
 import { requestId } from './request-id.js'
 import type { Profile } from './voice-plan.js'
@@ -36,6 +37,8 @@ export interface CheckRequest {
   threadedBytes?: number | undefined
   /** False leaves the per-line `plan` out of the answer (and the stored report): about half of it. */
   withPlan?: boolean | undefined
+  /** MAX_DELETE_PERCENT: whether the import of this file would need confirmDeletes (`deletionSafeguard`). */
+  maxDeletePercent: number
 }
 
 export interface CheckError { lineNumber: number, column?: string, code: number, message: string }
@@ -49,6 +52,8 @@ export interface CheckHead {
   delimiter: string
   /** rainbowvoice: every offer of the company's Cloud PBX by name; `{}` in the other modes. */
   profiles: Record<string, Profile>
+  /** Beyond §3.1: what the import of this file would meet at the deletion safeguard (issue 16). */
+  deletionSafeguard: DeletionSafeguard
 }
 
 /** One line of the answer's `plan`: the planner's entry without what applying it takes. */
@@ -151,6 +156,7 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
   let mode: Mode | undefined
   let actions: Record<string, number> = {}
   let errorCount = 0
+  let deletions = 0
   let planner: Planner | undefined
   let live: Set<string> | undefined
   let pendingRows: CsvRow[] = []
@@ -173,6 +179,7 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
     const planErrors: LineError[] = []
     for (const row of rows) {
       const entry = planner.plan(row, firstErrors.get(row.lineNumber))
+      if (entry.outcome === 'delete') deletions++
       if (entry.status !== 'failed') {
         const key = counterName(mode, entry)
         actions[key] = (actions[key] ?? 0) + 1
@@ -219,6 +226,7 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
     columns: parsed.columns,
     delimiter: parsed.delimiter,
     profiles: parsed.mode === 'rainbowvoice' && planner ? planner.profiles() : {},
+    deletionSafeguard: await assessDeletions(db, req.companyId, deletions, req.maxDeletePercent),
   }
   const open = JSON.stringify({ data: head }).slice(0, -2) // without the closing "}}"
   const answer = new CheckAnswer(head, errorCount, withPlan

@@ -4,6 +4,8 @@ import type { Db } from '../db/db.js'
 import { upsertCommandReport } from '../db/commands-repository.js'
 import { findImport, insertImport, insertImportLines, type NewImportLine } from '../db/imports-repository.js'
 import { Errors } from '../errors.js'
+import { assessDeletions, plannedDeletions, requireConfirmation } from './deletion-safeguard.js'
+import type { Caller } from './plan.js'
 import { requestId } from './request-id.js'
 
 /** What a stored line keeps until it is applied (the password is removed once it is). */
@@ -24,6 +26,12 @@ export interface ImportRequest {
   comment?: string | undefined
   commandId?: string | undefined
   requester: { id: string, displayName: string, jid: string }
+  /** Who sends the file (D12): its deletions are counted as the import would plan them for it. */
+  caller: Caller
+  /** Deletion safeguard: the share of the company's users above which deletions need `confirmDeletes`. */
+  maxDeletePercent: number
+  /** The deletion count the sender confirms (query confirmDeletes). */
+  confirmDeletes?: number | undefined
 }
 
 export interface ImportSummary {
@@ -47,7 +55,9 @@ function conflict (reqId: string, pending: boolean) {
 /**
  * Checks the file as the check endpoint does, then stores the import and every line in one
  * transaction before answering: nothing is applied yet, nothing accepted can be lost. A file-level
- * error is a 400 and stores nothing; bad lines are stored and reported as failed lines.
+ * error is a 400 and stores nothing; bad lines are stored and reported as failed lines. Deletions
+ * over MAX_DELETE_PERCENT without the matching confirmDeletes are a 409630 and store nothing: they
+ * are counted here, since the lines are planned again only in the background.
  */
 export async function acceptImport (db: Db, req: ImportRequest): Promise<ImportSummary> {
   const reqId = await requestId(req.companyId, req.operation, req.body)
@@ -63,6 +73,10 @@ export async function acceptImport (db: Db, req: ImportRequest): Promise<ImportS
       : { valid: true, values: row.values }
     return { seq, lineNumber: row.lineNumber, action: row.action, loginEmail: row.loginEmail, input, line: row.raw }
   })
+  if (req.maxDeletePercent < 100) {
+    const deletions = await plannedDeletions(db, parsed.rows, new Set(firstError.keys()), { companyId: req.companyId, nostrict: req.nostrict, mode: parsed.mode, caller: req.caller })
+    if (deletions > 0) requireConfirmation(await assessDeletions(db, req.companyId, deletions, req.maxDeletePercent), req.confirmDeletes)
+  }
   const startTime = await db.transaction(async (tx) => {
     const created = await insertImport(tx, {
       reqId,

@@ -34,6 +34,8 @@ export interface RoutesOptions {
   requireAppAuth: boolean
   checks: ReadinessCheck[]
   queue: ImportQueue | undefined
+  /** Deletion safeguard (MAX_DELETE_PERCENT): above this share of a company's users, an import's deletions need confirmDeletes. */
+  maxDeletePercent: number
   loginBackoff: LoginBackoff
   applications: ApplicationService
   /** OAuth 2.0 (D17): the issuer identifier (PUBLIC_URL) and token lifetimes. */
@@ -69,10 +71,10 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
     await scope.register(adminPbxs, { prefix: ADMIN_PREFIX, db: opts.db })
     await scope.register(adminCloudPbx, { prefix: ADMIN_PREFIX, db: opts.db })
     await scope.register(commandRefusals, { db: opts.db, routePrefix: MASSPRO_PREFIX })
-    await scope.register(checks, { prefix: MASSPRO_PREFIX, db: opts.db, lineThreads: opts.lineThreads })
+    await scope.register(checks, { prefix: MASSPRO_PREFIX, db: opts.db, lineThreads: opts.lineThreads, maxDeletePercent: opts.maxDeletePercent })
     await scope.register(commandReports, { prefix: MASSPRO_PREFIX, db: opts.db })
     await scope.register(template, { prefix: MASSPRO_PREFIX })
-    await scope.register(imports, { prefix: MASSPRO_PREFIX, db: opts.db, queue: opts.queue })
+    await scope.register(imports, { prefix: MASSPRO_PREFIX, db: opts.db, queue: opts.queue, maxDeletePercent: opts.maxDeletePercent })
     await scope.register(userList, { prefix: MASSPRO_PREFIX, db: opts.db })
   })
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { csvCell, reportCsvLine } from '../../src/client/report-csv.js'
 import { openTestDb, type TestDb } from '../helpers/databases.js'
 import { createWorld, PASSWORD, type World } from '../helpers/fixtures.js'
-import { buildImportApp, type ImportApp } from '../jobs/helpers/import-app.js'
+import { addUser, buildImportApp, type ImportApp } from '../jobs/helpers/import-app.js'
 
 // massprov-client as a user runs it: bin/massprov-client.js in a child process against a real
 // server listening on a port (the in-process queue applies imports), its session in a temp dir.
@@ -211,6 +211,33 @@ describe('massprov-client', () => {
     } finally {
       rmSync(env.MASSPROV_CONFIG_DIR, { recursive: true, force: true })
     }
+  })
+
+  it('import of a file deleting too many users prints the server\'s sentence, exit 1; --confirm-deletes N imports it', async () => {
+    // Two deletions in company A (a handful of users, well under 20): over MAX_DELETE_PERCENT (10 %).
+    const victims = [email('v1'), email('v2')]
+    for (const v of victims) await addUser(tdb.db, world.companyA, v)
+    const file = csv(['__action__;loginEmail', ...victims.map((v) => `delete;${v}`)])
+    const checked = await client(['check', file])
+    expect(checked.code, checked.stderr).toBe(0)
+    expect(jsonLines(checked).at(-1)).toMatchObject({ type: 'check', deletionSafeguard: { deletions: 2, maxDeletePercent: 10, confirmationRequired: true } })
+
+    const refused = await client(['import', file, '--wait', '--interval', '0.1'])
+    expect(refused.code).toBe(1)
+    expect(refused.stdout).toBe('')
+    expect(refused.stderr).toMatch(/^massprov-client: This file would delete 2 of the company's \d+ users \([\d.]+ %, over the limit of 10 %\): nothing was imported; send it again with confirmDeletes=2 to confirm these deletions\nTo confirm, run the same import with --confirm-deletes 2\n$/)
+    const wrong = await client(['import', file, '--confirm-deletes', '1'])
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr).toMatch(/confirmDeletes=1 does not match: .*\nTo confirm, run the same import with --confirm-deletes 2\n$/)
+    const typo = await client(['import', file, '--confirm-deletes', 'two'])
+    expect(typo.code).toBe(1)
+    expect(typo.stderr).toMatch(/--confirm-deletes must be the number of deletions/)
+
+    const confirmed = await client(['import', file, '--confirm-deletes', '2', '--wait', '--interval', '0.1'])
+    expect(confirmed.code, confirmed.stderr).toBe(0)
+    expect(jsonLines(confirmed).at(-1)).toMatchObject({ type: 'status', status: 'Terminated', counters: { succeeded: 2, failed: 0, total: 2 } })
+    const left = await tdb.db.query('SELECT 1 FROM users WHERE login_email = ANY($1::text[]) AND deleted_at IS NULL', [victims])
+    expect(left).toEqual([])
   })
 
   it('an unknown command or option is a usage error, exit 1', async () => {

@@ -74,6 +74,9 @@ export async function storeCreateFile (db: Db, companyId: string, requesterId: s
     noemails: true,
     nostrict: false,
     requester: { id: requesterId, displayName: 'Admin', jid: '' },
+    // The job under test, not the deletion safeguard of the route (MAX_DELETE_PERCENT=100 is off).
+    caller: { id: requesterId, rank: 1 },
+    maxDeletePercent: 100,
   })
   return { reqId: summary.reqId, emails }
 }

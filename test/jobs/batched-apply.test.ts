@@ -78,6 +78,9 @@ describe.each(dbKinds())('batched apply on %s', (kind) => {
       noemails: true,
       nostrict: false,
       requester: { id: adminId, displayName: 'admin', jid: '' },
+      // The job under test, not the deletion safeguard of the route (MAX_DELETE_PERCENT=100 is off).
+      caller: { id: adminId, rank: 1 },
+      maxDeletePercent: 100,
     })
     await runImport({ db, logger, xmppDomain: 'localhost', chunkSize }, summary.reqId)
     const report = await reportPage(suite.tdb.db, summary.reqId, -1, 1000)

@@ -75,6 +75,9 @@ describe.each(dbKinds())('imports that fail or are cancelled on %s', (kind) => {
       nostrict: false,
       commandId: opts.commandId,
       requester: { id: suite.world.adminA.id, displayName: 'Admin A', jid: `${suite.world.adminA.id}@localhost` },
+      // The job under test, not the deletion safeguard of the route (MAX_DELETE_PERCENT=100 is off).
+      caller: { id: suite.world.adminA.id, rank: 1 },
+      maxDeletePercent: 100,
     })
     return { reqId: summary.reqId, emails, passwords }
   }

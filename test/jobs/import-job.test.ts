@@ -95,6 +95,9 @@ describe.each(dbKinds())('import job: chunks and exactly-once on %s', (kind) => 
       noemails: true,
       nostrict: false,
       requester: { id: world.adminA.id, displayName: 'Admin A', jid: `${world.adminA.id}@localhost` },
+      // The job under test, not the deletion safeguard of the route (MAX_DELETE_PERCENT=100 is off).
+      caller: { id: world.adminA.id, rank: 1 },
+      maxDeletePercent: 100,
     })
     return { reqId: summary.reqId, emails, passwords, allPasswords: [...passwords.values(), `Pw5!${t}Zz`] }
   }

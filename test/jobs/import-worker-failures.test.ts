@@ -56,6 +56,9 @@ describe.skipIf(!hasServices)('import failures with BullMQ on Redis and PostgreS
       nostrict: false,
       commandId,
       requester: { id: world.adminA.id, displayName: 'Admin A', jid: `${world.adminA.id}@localhost` },
+      // The job under test, not the deletion safeguard of the route (MAX_DELETE_PERCENT=100 is off).
+      caller: { id: world.adminA.id, rank: 1 },
+      maxDeletePercent: 100,
     })).reqId
   }
   const ended = async (reqId: string) => ((await findImport(tdb.db, reqId))?.status ?? 'Pending') !== 'Pending'

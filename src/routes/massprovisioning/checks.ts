@@ -31,14 +31,17 @@ A create lists the fields the new user would get by name in \`set\` (e.g. ["firs
 an update or unchanged line gives \`changes\`: each field that would change as \`{from, to}\` (old → new), a password
 only as \`{"from": "hidden", "to": "changed"}\`; \`device\` says what happens to the line's phone numbers. No value of a password
 is ever echoed. \`actions\` counts the lines that would not fail, in user mode by what their plan does (a create that
-nostrict plans as an update counts as an update). With \`plan=false\` the answer has no \`plan\`.`
+nostrict plans as an update counts as an update). With \`plan=false\` the answer has no \`plan\`.
+\`deletionSafeguard\` = \`{deletions, companyUsers, maxDeletePercent, confirmationRequired}\`: the lines that would delete a live user
+of the company (outcome delete), its live users now, the server's MAX_DELETE_PERCENT, and whether importing this file needs
+\`confirmDeletes=<deletions>\` (deletions over maxDeletePercent % of companyUsers; without it the import is a 409 with errorDetailsCode 409630).`
 
 /** The answer is streamed from its serialised pieces: as one string it would be a copy of them all. */
 function send (reply: FastifyReply, answer: CheckAnswer): FastifyReply {
   return reply.type('application/json; charset=utf-8').header('content-length', answer.byteLength).send(answer.stream())
 }
 
-const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefined }> = async (app, opts) => {
+const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefined, maxDeletePercent: number }> = async (app, opts) => {
   acceptCsvBodies(app)
 
   const plainChecks = [
@@ -54,7 +57,7 @@ const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefin
       const companyId = await app.companyScope.resolve(request.auth!.user, request.query.companyId)
       const { delimiter, comment, nostrict, plan } = request.query
       const caller = callerOf(request.auth!.user)
-      return send(reply, await checkCsv(opts.db, { companyId, endpoint, body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false, caller, lineThreads: opts.lineThreads, withPlan: plan }))
+      return send(reply, await checkCsv(opts.db, { companyId, endpoint, body: csvBody(request.body), delimiter, comment, nostrict: nostrict ?? false, caller, lineThreads: opts.lineThreads, withPlan: plan, maxDeletePercent: opts.maxDeletePercent }))
     })
   }
 
@@ -93,7 +96,7 @@ const checks: FastifyPluginAsyncZod<{ db: Db, lineThreads: LineThreads | undefin
     const { delimiter, comment, nostrict, commandId, plan } = request.query
     const command = commandId ? { commandId, requesterId: user.id, requesterJid: user.jidIm } : undefined
     const body = csvBody(request.body)
-    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'synchronize', body, delimiter, comment, nostrict: nostrict ?? false, caller: callerOf(user), command, lineThreads: opts.lineThreads, withPlan: plan }))
+    return send(reply, await checkCsv(opts.db, { companyId, endpoint: 'synchronize', body, delimiter, comment, nostrict: nostrict ?? false, caller: callerOf(user), command, lineThreads: opts.lineThreads, withPlan: plan, maxDeletePercent: opts.maxDeletePercent }))
   })
 
   app.get('/users/imports/synchronize/check/:commandId/report', {

@@ -9,10 +9,11 @@ import type { ImportQueue } from '../../jobs/queue.js'
 import { cancelImport } from '../../provisioning/import-end.js'
 import { acceptImport } from '../../provisioning/intake.js'
 import { importView, streamImportReport, voiceReportView } from '../../provisioning/reports.js'
+import { callerOf } from '../../services/company-scope.js'
 import { displayNameOf } from '../../services/user-view.js'
 import { IdSchema, safeText } from '../../schemas/common.js'
 import { acceptCsvBodies, csvBody } from './csv-body.js'
-import { CommandIdSchema, Flag, OneChar } from './query-schemas.js'
+import { CommandIdSchema, ConfirmDeletes, Flag, OneChar } from './query-schemas.js'
 
 const ImportQuery = z.object({
   companyId: IdSchema.optional().describe('Defaults to the caller\'s company'),
@@ -21,11 +22,12 @@ const ImportQuery = z.object({
   nostrict: Flag.optional().describe('create of an existing user updates it; delete of a missing user is a warning'),
   delimiter: OneChar.optional(),
   comment: OneChar.optional(),
+  confirmDeletes: ConfirmDeletes.optional(),
 })
 
 const ReqIdParams = z.object({ reqId: safeText(128) })
 
-const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }> = async (app, opts) => {
+const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined, maxDeletePercent: number }> = async (app, opts) => {
   acceptCsvBodies(app)
 
   async function enqueue (reqId: string, companyId: string) {
@@ -42,7 +44,7 @@ const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }>
     app.post(path, {
       schema: {
         summary: SUMMARIES[operation],
-        description: 'The import is stored before the answer (status Pending); lines are applied in the background. The same file twice is a 409 naming its reqId (D2).',
+        description: 'The import is stored before the answer (status Pending); lines are applied in the background. The same file twice is a 409 naming its reqId (D2). Deletion safeguard: when the lines that would delete a live user of the company are more than MAX_DELETE_PERCENT % (default 10) of its live users, the file is refused with 409 and errorDetailsCode 409630, nothing stored, unless `confirmDeletes` is exactly that count (the check answers give it as data.deletionSafeguard).',
         tags: ['massprovisioning'],
         querystring: operation !== 'synchronize' ? ImportQuery : ImportQuery.extend({ commandId: CommandIdSchema.optional(), ldapConfigId: safeText(128).optional() }),
       },
@@ -62,6 +64,9 @@ const imports: FastifyPluginAsyncZod<{ db: Db, queue: ImportQueue | undefined }>
         comment: q.comment,
         commandId: q.commandId,
         requester: { id: user.id, displayName: displayNameOf(user), jid: user.jidIm },
+        caller: callerOf(user),
+        maxDeletePercent: opts.maxDeletePercent,
+        confirmDeletes: q.confirmDeletes,
       })
       request.log.info({ reqId: summary.reqId, companyId, mode: summary.mode, operation }, 'import accepted')
       await enqueue(summary.reqId, companyId)

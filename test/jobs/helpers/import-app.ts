@@ -18,7 +18,7 @@ export interface ImportApp { app: TestApp, queue: ImportQueue | undefined }
  * (`queue.drained()` waits for every accepted import), or with no queue at all (`queue: false`):
  * imports are then stored and stay Pending.
  */
-export async function buildImportApp (db: Db, opts: { chunkSize?: number, queue?: boolean } = {}): Promise<ImportApp> {
+export async function buildImportApp (db: Db, opts: { chunkSize?: number, queue?: boolean, maxDeletePercent?: number } = {}): Promise<ImportApp> {
   const logger = pino({ level: 'silent' })
   const queue = opts.queue === false
     ? undefined
@@ -26,7 +26,14 @@ export async function buildImportApp (db: Db, opts: { chunkSize?: number, queue?
   const app = await buildApp({
     db,
     ...(queue ? { queue } : {}),
-    config: { JWT_SECRET: TEST_JWT_SECRET, SECRETS_KEY: TEST_SECRETS_KEY, JWT_TTL: 3600, JWT_ISSUER: TEST_ISSUER, REQUIRE_APP_AUTH: false },
+    config: {
+      JWT_SECRET: TEST_JWT_SECRET,
+      SECRETS_KEY: TEST_SECRETS_KEY,
+      JWT_TTL: 3600,
+      JWT_ISSUER: TEST_ISSUER,
+      REQUIRE_APP_AUTH: false,
+      ...(opts.maxDeletePercent !== undefined ? { MAX_DELETE_PERCENT: opts.maxDeletePercent } : {}),
+    },
   })
   await app.ready()
   return { app, queue }

@@ -19,6 +19,7 @@ interface CheckBody {
     columns: number
     delimiter: string
     profiles: unknown
+    deletionSafeguard: { deletions: number, companyUsers: number, maxDeletePercent: number, confirmationRequired: boolean }
     errors: Array<{ lineNumber: number, column?: string, code: number, message: string }>
     plan: Array<{ lineNumber: number, action: string, loginEmail: string, outcome: string, status: string, userId?: string, errorCode?: number, set?: string[], changes?: Record<string, { from: unknown, to: unknown }>, device?: Record<string, unknown> }>
   }
@@ -71,10 +72,11 @@ describe.each(dbKinds())('POST /users/imports/check on %s', (kind) => {
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toMatch(/^application\/json/)
     const { data } = res.json<CheckBody>()
-    expect(Object.keys(data).sort()).toEqual(['actions', 'columns', 'delimiter', 'errors', 'mode', 'plan', 'profiles', 'reqId'])
+    expect(Object.keys(data).sort()).toEqual(['actions', 'columns', 'deletionSafeguard', 'delimiter', 'errors', 'mode', 'plan', 'profiles', 'reqId'])
     expect(data.reqId).toMatch(/^[0-9a-f]{64}$/)
     expect(data.reqId).toBe(reqIdOf(world.companyA, 'check', body))
     expect(data).toMatchObject({ mode: 'user', actions: { add: 1, update: 0, remove: 0 }, columns: 3, delimiter: ';', errors: [] })
+    expect(data.deletionSafeguard).toMatchObject({ deletions: 0, maxDeletePercent: 10, confirmationRequired: false })
     expect(data.plan).toHaveLength(1)
     expect(data.plan[0]).toEqual({ lineNumber: 2, action: 'create', loginEmail: expect.stringMatching(/^simple-/), outcome: 'create', status: 'success', set: ['firstName'] })
   })
@@ -183,7 +185,7 @@ describe.each(dbKinds())('POST /users/imports/check on %s', (kind) => {
       `detach;${world.adminA.email};;;`,
     ].join('\n')
     const run = async (liveEmailsHeld: number) => (await checkCsv(tdb.db, {
-      companyId: world.companyA, endpoint: 'synchronize', body: Buffer.from(body), nostrict: false, caller: { id: world.adminA.id, rank: 1 }, liveEmailsHeld,
+      companyId: world.companyA, endpoint: 'synchronize', body: Buffer.from(body), nostrict: false, caller: { id: world.adminA.id, rank: 1 }, liveEmailsHeld, maxDeletePercent: 10,
     })).toObject().data
     const held = await run(1_000_000)
     const probed = await run(0)
@@ -204,7 +206,7 @@ describe.each(dbKinds())('POST /users/imports/check on %s', (kind) => {
     expect(body.length).toBeGreaterThan(512 * 1024)
     const res = await post(body)
     expect(res.statusCode).toBe(200)
-    const here = (await checkCsv(tdb.db, { companyId: world.companyA, endpoint: 'import', body: Buffer.from(body), nostrict: false, caller: { id: world.adminA.id, rank: 1 } })).toObject()
+    const here = (await checkCsv(tdb.db, { companyId: world.companyA, endpoint: 'import', body: Buffer.from(body), nostrict: false, caller: { id: world.adminA.id, rank: 1 }, maxDeletePercent: 10 })).toObject()
     const threaded = res.json<CheckBody>()
     expect(threaded.data.plan.map((e, i) => ({ ...e, userId: here.data.plan![i]?.userId }))).toEqual(here.data.plan)
     expect({ ...threaded.data, plan: [] }).toEqual({ ...here.data, plan: [] })

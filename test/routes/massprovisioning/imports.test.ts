@@ -156,7 +156,8 @@ describe.each(dbKinds())('import routes with the in-process job on %s', (kind) =
       `create;${e.bad};${weak};Bad;;;;;`,
     ].join('\n') + '\n'
 
-    const res = await post('/users/imports', body, { query: 'label=users%20batch%201&noemails=true&nostrict=false&comment=%25' })
+    // One deletion: confirmed, since this company may be small enough for it to need it (deletion safeguard).
+    const res = await post('/users/imports', body, { query: 'label=users%20batch%201&noemails=true&nostrict=false&comment=%25&confirmDeletes=1' })
     expect(res.statusCode, res.body).toBe(200)
     const answer = res.json<{ data: Summary }>()
     expect(Object.keys(answer)).toEqual(['data'])
@@ -335,7 +336,8 @@ describe.each(dbKinds())('import routes with the in-process job on %s', (kind) =
       `delete;${e.ghost};;;;;;`, // 9: 3101
     ]
     const body = lines.join('\n') + '\n'
-    const { summary, details, raw } = await run('/users/imports/synchronize', body, { token, query: 'label=sync&noemails=true&nostrict=false&comment=%25' })
+    // One real deletion (line 9 deletes no one) in a company of a few users: confirmed (deletion safeguard).
+    const { summary, details, raw } = await run('/users/imports/synchronize', body, { token, query: 'label=sync&noemails=true&nostrict=false&comment=%25&confirmDeletes=1' })
     expect(summary).toEqual({
       reqId: reqIdOf(w.companyA, 'synchronize', body),
       mode: 'useranddevice',

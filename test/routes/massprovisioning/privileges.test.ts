@@ -143,8 +143,11 @@ describe.each(dbKinds())('privileges of CSV lines (D12) on %s', (kind) => {
         const headers = { ...bearer(tokens[caller.who]), ...CSV }
         const checked = await ia.app.inject({ method: 'POST', url: `${MP}${path}/check${query}`, headers, payload: body })
         expect(checked.statusCode, checked.body).toBe(200)
-        const plan = checked.json<{ data: { plan: PlanLine[] } }>().data.plan
-        const imported = await ia.app.inject({ method: 'POST', url: `${MP}${path}${query}`, headers, payload: body })
+        const { plan, deletionSafeguard } = checked.json<{ data: { plan: PlanLine[], deletionSafeguard: { deletions: number } } }>().data
+        // The deletion safeguard counts exactly the lines the plan deletes; the import confirms that count, as a console would.
+        expect(deletionSafeguard.deletions).toBe(plan.filter((l) => l.outcome === 'delete').length)
+        const confirmed = `${query ? `${query}&` : '?'}confirmDeletes=${deletionSafeguard.deletions}`
+        const imported = await ia.app.inject({ method: 'POST', url: `${MP}${path}${confirmed}`, headers, payload: body })
         expect(imported.statusCode, imported.body).toBe(200)
         await ia.queue!.drained()
         const details = await ia.app.inject({ method: 'GET', url: `${MP}/users/imports/${imported.json<{ data: { reqId: string } }>().data.reqId}/details`, headers: bearer(tokens[caller.who]) })

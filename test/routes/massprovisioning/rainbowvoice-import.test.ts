@@ -44,8 +44,8 @@ describe.each(dbKinds())('POST /users/imports/rainbowvoice on %s', (kind) => {
     headers: { ...bearer(token), 'content-type': 'text/csv; charset=utf-8' },
     payload: body,
   })
-  async function run (body: string) {
-    const res = await post(body, '?noemails=true&nostrict=false&comment=%25')
+  async function run (body: string, extraQuery = '') {
+    const res = await post(body, `?noemails=true&nostrict=false&comment=%25${extraQuery}`)
     expect(res.statusCode, res.body).toBe(200)
     const summary = res.json<{ data: { reqId: string, mode: string, status: string } }>().data
     expect(summary).toMatchObject({ mode: 'rainbowvoice', status: 'Pending' })
@@ -108,7 +108,8 @@ describe.each(dbKinds())('POST /users/imports/rainbowvoice on %s', (kind) => {
       `delete;${email('u1')};;;;;;`,
       `delete;${email('u3')};;;;;;`,
       `detach;${email('nobody')};8001;;;;;`,
-    ].join('\n'))
+    // Two deletions of the company's seven users: over 10 %, confirmed (deletion safeguard).
+    ].join('\n'), '&confirmDeletes=2')
     expect(details.report.map((r) => [r.lineNumber, r.status, r.errorCode ?? null])).toEqual([
       [2, 'success', null], [3, 'success', null], [4, 'success', null], [5, 'success', null], [6, 'failed', PlanCodes.userNotFound],
     ])
