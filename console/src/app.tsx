@@ -30,12 +30,12 @@ function SignInPage ({ error }: { error: string | undefined }) {
     signIn(back).catch((e: unknown) => { setBusy(false); setFailure((e as Error).message) })
   }
   return (
-    <main id="main" class="signin">
+    <main id='main' class='signin'>
       <h1>massprov console</h1>
       <p>Provision the users and phone numbers of your company from CSV files: check a file, see what it will change, import it and download the results.</p>
-      {failure && <p class="error" role="alert">{failure}</p>}
-      <button type="button" class="primary" onClick={go} disabled={busy}>Sign in</button>
-      <p class="hint">You sign in on the server's own page with your administrator e-mail and password.</p>
+      {failure && <p class='error' role='alert'>{failure}</p>}
+      <button type='button' class='primary' onClick={go} disabled={busy}>Sign in</button>
+      <p class='hint'>You sign in on the server's own page with your administrator e-mail and password.</p>
     </main>
   )
 }
@@ -62,24 +62,24 @@ export function App () {
     heading.current?.querySelector<HTMLElement>('h1')?.focus()
   }, [path])
 
-  if (starting) return <main id="main"><p role="status">Loading…</p></main>
+  if (starting) return <main id='main'><p role='status'>Loading…</p></main>
   if (!signedIn) return <SignInPage error={error} />
   const active = path.split('/')[0] || 'import'
   return (
     <>
-      <a class="skip" href="#main">Skip to content</a>
-      <header class="top">
-        <span class="brand">massprov</span>
-        <nav aria-label="Pages">
+      <a class='skip' href='#main'>Skip to content</a>
+      <header class='top'>
+        <span class='brand'>massprov</span>
+        <nav aria-label='Pages'>
           <ul>
             {NAV.map(([p, label]) => (
               <li key={p}><a {...linkProps(p)} aria-current={active === p || (p === 'reports' && active === 'imports') ? 'page' : undefined}>{label}</a></li>
             ))}
           </ul>
         </nav>
-        <button type="button" class="link" onClick={() => { void signOut().then(() => setSignedIn(false)) }}>Sign out</button>
+        <button type='button' class='link' onClick={() => { void signOut().then(() => setSignedIn(false)) }}>Sign out</button>
       </header>
-      <main id="main" ref={heading}>{page(path)}</main>
+      <main id='main' ref={heading}>{page(path)}</main>
     </>
   )
 }

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { ADMIN, json } from '../api.ts'
+import { Scroll } from '../scroll.tsx'
 
 interface User { id: string, loginEmail: string, displayName: string | null, jobTitle: string | null, department: string | null, adminType: string | null, isActive: boolean }
 interface Pbx { pbxId: string, name: string }
@@ -31,31 +32,31 @@ export function DirectoryPage () {
   const shownNumbers = (numbers ?? []).filter((n) => q === '' || [n.pbxId, n.shortNumber, n.internalNumber, n.number, byId.get(n.userId ?? '')?.loginEmail].some((v) => v?.toLowerCase().includes(q)))
 
   return (
-    <section aria-labelledby="directory-title">
-      <h1 id="directory-title" tabIndex={-1}>Users and numbers</h1>
-      <div class="grid">
+    <section aria-labelledby='directory-title'>
+      <h1 id='directory-title' tabIndex={-1}>Users and numbers</h1>
+      <div class='grid'>
         <label>Search
-          <input type="search" value={query} onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)} placeholder="e-mail, name, number…" />
+          <input type='search' value={query} onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)} placeholder='e-mail, name, number…' />
         </label>
       </div>
-      {error && <p class="error" role="alert">{error}</p>}
+      {error && <p class='error' role='alert'>{error}</p>}
       {users && (
-        <div class="scroll">
+        <Scroll label='Users'>
           <table>
             <caption>Users: {shownUsers.length} shown of {total}{total > PAGE ? ` (the first ${PAGE} are searched)` : ''}</caption>
-            <thead><tr><th scope="col">Login</th><th scope="col">Name</th><th scope="col">Job title</th><th scope="col">Department</th><th scope="col">Admin</th></tr></thead>
+            <thead><tr><th scope='col'>Login</th><th scope='col'>Name</th><th scope='col'>Job title</th><th scope='col'>Department</th><th scope='col'>Admin</th></tr></thead>
             <tbody>{shownUsers.slice(0, 300).map((u) => <tr key={u.id}><td>{u.loginEmail}</td><td>{u.displayName ?? ''}</td><td>{u.jobTitle ?? ''}</td><td>{u.department ?? ''}</td><td>{u.adminType ?? ''}</td></tr>)}</tbody>
           </table>
-        </div>
+        </Scroll>
       )}
       {numbers && (
-        <div class="scroll">
+        <Scroll label='PBX numbers'>
           <table>
             <caption>PBX numbers: {shownNumbers.length} shown of {numbers.length}</caption>
-            <thead><tr><th scope="col">PBX</th><th scope="col">Short number</th><th scope="col">Internal</th><th scope="col">Public number</th><th scope="col">User</th></tr></thead>
+            <thead><tr><th scope='col'>PBX</th><th scope='col'>Short number</th><th scope='col'>Internal</th><th scope='col'>Public number</th><th scope='col'>User</th></tr></thead>
             <tbody>{shownNumbers.slice(0, 300).map((n) => <tr key={`${n.pbxId}/${n.shortNumber}`}><td>{n.pbxId}</td><td>{n.shortNumber}</td><td>{n.internalNumber ?? ''}</td><td>{n.number ?? ''}</td><td>{byId.get(n.userId ?? '')?.loginEmail ?? (n.userId ? n.userId : '—')}</td></tr>)}</tbody>
           </table>
-        </div>
+        </Scroll>
       )}
     </section>
   )

@@ -1,8 +1,10 @@
+import { Fragment } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { ADMIN, ApiError, csvPost, importPath, json, MODES, type CheckAnswer, type Mode, type PlanLine } from '../api.ts'
 import { rawValue } from '../csv.ts'
 import { keepImportedFile, takeNext } from '../handoff.ts'
 import { navigate } from '../router.ts'
+import { Scroll } from '../scroll.tsx'
 
 const DELIMITERS: Array<[string, string]> = [['', 'Detect from the header'], [';', 'Semicolon ;'], [',', 'Comma ,'], ['\t', 'Tab'], ['|', 'Pipe |']]
 const PLAN_SHOWN = 200
@@ -21,7 +23,7 @@ function show (v: unknown): string {
 
 function PlanDetails ({ line }: { line: PlanLine }) {
   const parts = []
-  if (line.set && line.set.length > 0) parts.push(<span key="set">sets {line.set.join(', ')}</span>)
+  if (line.set && line.set.length > 0) parts.push(<span key='set'>sets {line.set.join(', ')}</span>)
   for (const [field, c] of Object.entries(line.changes ?? {})) {
     const cleared = c.to === null || c.to === ''
     parts.push(
@@ -30,9 +32,9 @@ function PlanDetails ({ line }: { line: PlanLine }) {
       </span>
     )
   }
-  if (line.device) parts.push(<span key="device">{line.device.outcome} {[line.device.pbxId, line.device.shortNumber].filter(Boolean).join(' ')}</span>)
-  if (line.errorMsg) parts.push(<span key="err" class="bad">{line.errorMsg}</span>)
-  return <>{parts.length > 0 ? parts.map((p, i) => <>{i > 0 && '; '}{p}</>) : '—'}</>
+  if (line.device) parts.push(<span key='device'>{line.device.outcome} {[line.device.pbxId, line.device.shortNumber].filter(Boolean).join(' ')}</span>)
+  if (line.errorMsg) parts.push(<span key='err' class='bad'>{line.errorMsg}</span>)
+  return <>{parts.length > 0 ? parts.map((p, i) => <Fragment key={i}>{i > 0 && '; '}{p}</Fragment>) : '—'}</>
 }
 
 /** Deletions the import would make: the server's count when it gives one, else the plan's. */
@@ -127,20 +129,20 @@ export function ImportPage () {
   const stale = check !== undefined && text !== checkedText
 
   return (
-    <section aria-labelledby="import-title">
-      <h1 id="import-title" tabIndex={-1}>Import a file</h1>
-      <div class="panel">
+    <section aria-labelledby='import-title'>
+      <h1 id='import-title' tabIndex={-1}>Import a file</h1>
+      <div class='panel'>
         <div
           class={dragging ? 'drop dragging' : 'drop'}
           onDragOver={(e) => { e.preventDefault(); setDragging(true) }}
           onDragLeave={() => setDragging(false)}
           onDrop={(e) => { e.preventDefault(); setDragging(false); const f = e.dataTransfer?.files[0]; if (f) void load(f) }}
         >
-          <label for="file">Drop a CSV file here, or choose one</label>
-          <input id="file" type="file" accept=".csv,text/csv,text/plain" onChange={(e) => { const f = (e.currentTarget as HTMLInputElement).files?.[0]; if (f) void load(f) }} />
-          {fileName && <p class="hint">File: <strong>{fileName}</strong> ({text.split(/\r?\n/).filter((l) => l.trim() !== '').length - 1} lines)</p>}
+          <label for='file'>Drop a CSV file here, or choose one</label>
+          <input id='file' type='file' accept='.csv,text/csv,text/plain' onChange={(e) => { const f = (e.currentTarget as HTMLInputElement).files?.[0]; if (f) void load(f) }} />
+          {fileName && <p class='hint'>File: <strong>{fileName}</strong> ({text.split(/\r?\n/).filter((l) => l.trim() !== '').length - 1} lines)</p>}
         </div>
-        <div class="grid">
+        <div class='grid'>
           <label>Mode
             <select value={mode} onChange={(e) => setMode((e.currentTarget as HTMLSelectElement).value as Mode)}>
               {MODES.map((m) => <option key={m} value={m}>{m}</option>)}
@@ -152,77 +154,81 @@ export function ImportPage () {
             </select>
           </label>
           <label>Label
-            <input type="text" value={label} maxLength={256} onInput={(e) => setLabel((e.currentTarget as HTMLInputElement).value)} />
+            <input type='text' value={label} maxLength={256} onInput={(e) => setLabel((e.currentTarget as HTMLInputElement).value)} />
           </label>
-          <label class="check"><input type="checkbox" checked={nostrict} onChange={(e) => setNostrict((e.currentTarget as HTMLInputElement).checked)} /> nostrict (create of an existing user updates it)</label>
-          <label class="check"><input type="checkbox" checked={noemails} onChange={(e) => setNoemails((e.currentTarget as HTMLInputElement).checked)} /> noemails</label>
+          <label class='check'><input type='checkbox' checked={nostrict} onChange={(e) => setNostrict((e.currentTarget as HTMLInputElement).checked)} /> nostrict (create of an existing user updates it)</label>
+          <label class='check'><input type='checkbox' checked={noemails} onChange={(e) => setNoemails((e.currentTarget as HTMLInputElement).checked)} /> noemails</label>
         </div>
         <details open={text !== '' && (check?.errors.length ?? 0) > 0}>
           <summary>Edit the file</summary>
-          <label for="content" class="sr-only">File content</label>
-          <textarea id="content" rows={8} spellcheck={false} value={text} onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)} />
+          <label for='content' class='sr-only'>File content</label>
+          <textarea id='content' rows={8} spellcheck={false} value={text} onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)} />
         </details>
-        <button type="button" class="primary" disabled={text.trim() === '' || busy !== undefined} onClick={() => { void runCheck() }}>
+        <button type='button' class='primary' disabled={text.trim() === '' || busy !== undefined} onClick={() => { void runCheck() }}>
           {busy === 'check' ? 'Checking…' : 'Check the file'}
         </button>
       </div>
 
-      {error && <p class="error" role="alert">{error}</p>}
+      {error && <p class='error' role='alert'>{error}</p>}
 
       {check && (
-        <div class="result">
+        <div class='result'>
           <h2>What this file would do</h2>
-          <ul class="counts" aria-label="Counts">
-            <li><strong data-testid="count-lines">{lines}</strong> lines</li>
+          <ul class='counts' aria-label='Counts'>
+            <li><strong data-testid='count-lines'>{lines}</strong> lines</li>
             {Object.entries(check.actions).map(([k, v]) => <li key={k}><strong>{v}</strong> {k}</li>)}
-            <li class={check.errors.length > 0 ? 'bad' : ''}><strong data-testid="count-errors">{check.errors.length}</strong> errors</li>
+            <li class={check.errors.length > 0 ? 'bad' : ''}><strong data-testid='count-errors'>{check.errors.length}</strong> errors</li>
             <li class={failing > 0 ? 'bad' : ''}><strong>{failing}</strong> failing lines</li>
           </ul>
-          {stale && <p class="warn" role="status">The file changed since this check: check it again.</p>}
+          {stale && <p class='warn' role='status'>The file changed since this check: check it again.</p>}
 
           {check.errors.length > 0 && (
-            <table class="errors">
-              <caption>Errors in the file</caption>
-              <thead><tr><th scope="col">Line</th><th scope="col">Column</th><th scope="col">Code</th><th scope="col">Message</th><th scope="col">Value</th></tr></thead>
-              <tbody>
-                {check.errors.map((e, i) => (
-                  <tr key={i}>
-                    <td>{e.lineNumber}</td><td>{e.column ?? ''}</td><td>{e.code}</td><td>{e.message}</td>
-                    <td><code>{rawValue(checkedText, e.lineNumber, e.column, delimiter || undefined)}</code></td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <Scroll label='Errors'>
+              <table class='errors'>
+                <caption>Errors in the file</caption>
+                <thead><tr><th scope='col'>Line</th><th scope='col'>Column</th><th scope='col'>Code</th><th scope='col'>Message</th><th scope='col'>Value</th></tr></thead>
+                <tbody>
+                  {check.errors.map((e, i) => (
+                    <tr key={i}>
+                      <td>{e.lineNumber}</td><td>{e.column ?? ''}</td><td>{e.code}</td><td>{e.message}</td>
+                      <td><code>{rawValue(checkedText, e.lineNumber, e.column, delimiter || undefined)}</code></td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </Scroll>
           )}
 
           {plan.length > 0 && (
-            <table class="plan">
-              <caption>Plan, line by line{plan.length > PLAN_SHOWN && !showAll ? ` (first ${PLAN_SHOWN} of ${plan.length})` : ''}</caption>
-              <thead><tr><th scope="col">Line</th><th scope="col">Action</th><th scope="col">Login</th><th scope="col">Outcome</th><th scope="col">Old → new</th></tr></thead>
-              <tbody>
-                {(showAll ? plan : plan.slice(0, PLAN_SHOWN)).map((l) => (
-                  <tr key={l.lineNumber} class={l.status === 'failed' ? 'failed' : ''}>
-                    <td>{l.lineNumber}</td><td>{l.action}</td><td>{l.loginEmail}</td><td>{l.outcome}</td><td><PlanDetails line={l} /></td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <Scroll label='Plan'>
+              <table class='plan'>
+                <caption>Plan, line by line{plan.length > PLAN_SHOWN && !showAll ? ` (first ${PLAN_SHOWN} of ${plan.length})` : ''}</caption>
+                <thead><tr><th scope='col'>Line</th><th scope='col'>Action</th><th scope='col'>Login</th><th scope='col'>Outcome</th><th scope='col'>Old → new</th></tr></thead>
+                <tbody>
+                  {(showAll ? plan : plan.slice(0, PLAN_SHOWN)).map((l) => (
+                    <tr key={l.lineNumber} class={l.status === 'failed' ? 'failed' : ''}>
+                      <td>{l.lineNumber}</td><td>{l.action}</td><td>{l.loginEmail}</td><td>{l.outcome}</td><td><PlanDetails line={l} /></td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </Scroll>
           )}
-          {plan.length > PLAN_SHOWN && !showAll && <button type="button" onClick={() => setShowAll(true)}>Show all {plan.length} lines</button>}
+          {plan.length > PLAN_SHOWN && !showAll && <button type='button' onClick={() => setShowAll(true)}>Show all {plan.length} lines</button>}
 
-          <div class="confirm panel">
+          <div class='confirm panel'>
             <h2>Import</h2>
-            {failing > 0 && <p class="warn">{failing} line(s) will fail; the others are applied.</p>}
-            <p data-testid="deletions">
+            {failing > 0 && <p class='warn'>{failing} line(s) will fail; the others are applied.</p>}
+            <p data-testid='deletions'>
               {deletions === 0 ? 'This import deletes no user.' : `This import deletes ${deletions} user${deletions > 1 ? 's' : ''}${safeguard ? ` of the company's ${safeguard.companyUsers}` : companyUsers !== undefined ? ` of the company's ${companyUsers}` : ''}.`}
             </p>
             {confirmationRequired && (
               <label>That is more than {safeguard?.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT} % of the company's users. Type {deletions} to confirm
-                <input type="text" inputMode="numeric" value={typed} onInput={(e) => setTyped((e.currentTarget as HTMLInputElement).value)} />
+                <input type='text' inputMode='numeric' value={typed} onInput={(e) => setTyped((e.currentTarget as HTMLInputElement).value)} />
               </label>
             )}
-            <button type="button" class="primary" disabled={!confirmed || stale || busy !== undefined || lines === 0} onClick={() => { void runImport() }}>
-              {busy === 'import' ? 'Starting…' : `Import ${lines} lines`}
+            <button type='button' class='primary' disabled={!confirmed || stale || busy !== undefined || lines === 0} onClick={() => { void runImport() }}>
+              {busy === 'import' ? 'Starting…' : `Import ${lines} line${lines === 1 ? '' : 's'}`}
             </button>
           </div>
         </div>

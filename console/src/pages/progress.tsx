@@ -55,21 +55,21 @@ export function ProgressPage ({ reqId }: { reqId: string }) {
   const left = rate > 0 ? (total - done) / rate : NaN
 
   return (
-    <section aria-labelledby="progress-title">
-      <h1 id="progress-title" tabIndex={-1}>Import in progress</h1>
-      <p class="hint">Request <code>{reqId}</code>{view?.label ? <> — {view.label}</> : null}</p>
-      {error && <p class="error" role="alert">{error}</p>}
+    <section aria-labelledby='progress-title'>
+      <h1 id='progress-title' tabIndex={-1}>Import in progress</h1>
+      <p class='hint'>Request <code>{reqId}</code>{view?.label ? <> — {view.label}</> : null}</p>
+      {error && <p class='error' role='alert'>{error}</p>}
       {view && (
-        <div class="panel">
-          <label for="bar">Lines done</label>
-          <progress id="bar" max={Math.max(total, 1)} value={Math.min(done, Math.max(total, 1))} aria-valuetext={`${done} of ${total} lines`} />
-          <p role="status" data-testid="progress-text"><strong>{done} / {total}</strong> lines ({percent} %) · status <strong data-testid="status">{view.status}</strong></p>
+        <div class='panel'>
+          <label for='bar'>Lines done</label>
+          <progress id='bar' max={Math.max(total, 1)} value={Math.min(done, Math.max(total, 1))} aria-valuetext={`${done} of ${total} lines`} />
+          <p role='status' data-testid='progress-text'><strong>{done} / {total}</strong> lines ({percent} %) · status <strong data-testid='status'>{view.status}</strong></p>
           {view.status === 'Pending'
             ? <p>Rate {rate > 0 ? `${rate.toFixed(0)} lines/s` : '—'} · time left {duration(left)}</p>
             : <p>{c?.succeeded ?? 0} succeeded, {c?.failed ?? 0} failed, {c?.warnings ?? 0} warnings{view.errorMsg ? ` — ${view.errorMsg}` : ''}</p>}
-          <div class="actions">
-            {view.status === 'Pending' && <button type="button" class="danger" disabled={cancelling} onClick={() => { void cancel() }}>{cancelling ? 'Cancelling…' : 'Cancel the import'}</button>}
-            {view.status !== 'Pending' && <a class="button primary" {...linkProps(`reports/${encodeURIComponent(reqId)}`)}>View the report</a>}
+          <div class='actions'>
+            {view.status === 'Pending' && <button type='button' class='danger' disabled={cancelling} onClick={() => { void cancel() }}>{cancelling ? 'Cancelling…' : 'Cancel the import'}</button>}
+            {view.status !== 'Pending' && <a class='button primary' {...linkProps(`reports/${encodeURIComponent(reqId)}`)}>View the report</a>}
           </div>
         </div>
       )}
