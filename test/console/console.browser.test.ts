@@ -267,6 +267,23 @@ if (CHROMIUM) {
       expect(await page.getByRole('button', { name: 'Cancel the import' }).count()).toBe(0)
     })
 
+    it('deletion safeguard, server side: the check counts the deletions and an import without confirmDeletes is refused (409 409630)', async () => {
+      // The contract of the deletion-safeguard change (MAX_DELETE_PERCENT, default 10), merged beside this one.
+      const users = await api<{ total: number }>(server, token, '/api/rainbow/admin/v1.0/users?limit=1')
+      const deletions = Math.floor(users.total * 0.15)
+      const lines = ['__action__;loginEmail']
+      for (let i = 1; i <= deletions; i++) lines.push(`delete;bulk.${String(i).padStart(5, '0')}@demo.example.com`)
+      const post = (path: string) => fetch(`${server.url}${MP}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: lines.join('\n') + '\n' })
+      const check = await (await post('/users/imports/check')).json() as { data: { deletionSafeguard?: unknown } }
+      expect(check.data.deletionSafeguard).toEqual({ deletions, companyUsers: users.total, maxDeletePercent: 10, confirmationRequired: true })
+      const refused = await post('/users/imports')
+      expect(refused.status).toBe(409)
+      expect(await refused.json()).toMatchObject({ errorCode: 409, errorDetailsCode: 409630 })
+      const wrong = await post(`/users/imports?confirmDeletes=${deletions - 1}`)
+      expect(wrong.status).toBe(409)
+      expect((await api<{ total: number }>(server, token, '/api/rainbow/admin/v1.0/users?limit=1')).total).toBe(users.total)
+    })
+
     it('asks to type the number of deletions when they exceed 10 % of the company\'s users (deletion safeguard)', async () => {
       const users = await api<{ total: number }>(server, token, '/api/rainbow/admin/v1.0/users?limit=1')
       const deletions = Math.floor(users.total * 0.15)
