@@ -10,6 +10,15 @@ const DELIMITERS: Array<[string, string]> = [['', 'Detect from the header'], [';
 const PLAN_SHOWN = 200
 const DEFAULT_MAX_DELETE_PERCENT = 10
 
+/** A first file to try: five new users of the demo company, every column of a user's card. */
+export const DEMO_FILE = `__action__;loginEmail;firstName;lastName;jobTitle;department;country;language
+create;ada.lovelace@demo.example.com;Ada;Lovelace;Analyst;Research;GBR;en-GB
+create;alan.turing@demo.example.com;Alan;Turing;Engineer;Research;GBR;en-GB
+create;grace.hopper@demo.example.com;Grace;Hopper;Admiral;Engineering;USA;en-US
+create;marie.curie@demo.example.com;Marie;Curie;Chemist;Laboratory;FRA;fr-FR
+create;katherine.johnson@demo.example.com;Katherine;Johnson;Mathematician;Flight;USA;en-US
+`
+
 function modeOfFile (text: string): Mode | undefined {
   const header = text.split(/\r?\n/, 1)[0] ?? ''
   if (/pbxShortNumber|pbxId/i.test(header)) return 'useranddevice'
@@ -140,6 +149,7 @@ export function ImportPage () {
         >
           <label for='file'>Drop a CSV file here, or choose one</label>
           <input id='file' type='file' accept='.csv,text/csv,text/plain' onChange={(e) => { const f = (e.currentTarget as HTMLInputElement).files?.[0]; if (f) void load(f) }} />
+          <p><button type='button' onClick={() => { setText(DEMO_FILE); setFileName('demo.csv'); setMode('user'); setCheck(undefined); setError(undefined) }}>Load a demo file</button></p>
           {fileName && <p class='hint'>File: <strong>{fileName}</strong> ({text.split(/\r?\n/).filter((l) => l.trim() !== '').length - 1} lines)</p>}
         </div>
         <div class='grid'>
