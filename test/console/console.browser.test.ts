@@ -73,14 +73,20 @@ async function chooseFile (page: Page, name: string, text: string): Promise<void
 }
 
 /** Waits for the import on the Progress page to end; every value the bar showed on the way. */
-async function watchProgress (page: Page): Promise<{ status: string, seen: Array<{ value: number, max: number }> }> {
+async function watchProgress (page: Page, shot?: string): Promise<{ status: string, seen: Array<{ value: number, max: number }> }> {
   await page.getByRole('heading', { name: 'Import in progress' }).waitFor()
   const seen: Array<{ value: number, max: number }> = []
+  let shotTaken = false
   const deadline = Date.now() + 120_000
   for (;;) {
     const bar = await page.locator('progress#bar').evaluate((el) => { const p = el as unknown as { value: number, max: number }; return { value: p.value, max: p.max } })
     seen.push(bar)
     const status = await page.getByTestId('status').textContent()
+    // The page's picture half-way when the run shows one, else at the end.
+    if (shot && !shotTaken && ((bar.value > 0 && bar.value < bar.max) || status !== 'Pending')) {
+      await page.screenshot({ path: shot })
+      shotTaken = true
+    }
     if (status !== 'Pending') return { status: status!, seen }
     if (Date.now() > deadline) throw new Error(`import still Pending after 120 s: ${JSON.stringify(seen.slice(-3))}`)
     await page.waitForTimeout(250)
@@ -189,9 +195,7 @@ if (CHROMIUM) {
       expect(await page.getByTestId('count-lines').textContent()).toBe('2000')
       await page.screenshot({ path: join(SHOTS, 'import-plan.png') })
       await page.getByRole('button', { name: 'Import 2000 lines' }).click()
-      await page.getByRole('heading', { name: 'Import in progress' }).waitFor()
-      await page.screenshot({ path: join(SHOTS, 'progress.png') })
-      const { status, seen } = await watchProgress(page)
+      const { status, seen } = await watchProgress(page, join(SHOTS, 'progress.png'))
       expect(status).toBe('Terminated')
       const last = seen.at(-1)!
       expect(last).toEqual({ value: 2000, max: 2000 })
@@ -303,7 +307,7 @@ if (CHROMIUM) {
       expect(await importButton.isDisabled()).toBe(true)
       await confirm.fill(String(deletions))
       expect(await importButton.isDisabled()).toBe(false)
-      await page.screenshot({ path: join(SHOTS, 'deletion-safeguard.png') })
+      await page.locator('div.confirm').screenshot({ path: join(SHOTS, 'deletion-safeguard.png') })
       await importButton.click()
       expect((await watchProgress(page)).status).toBe('Terminated')
       const after = await api<{ total: number }>(server, token, '/api/rainbow/admin/v1.0/users?limit=1')
