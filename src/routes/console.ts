@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import fastifyStatic from '@fastify/static'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CONSOLE_CLIENT_ID } from '../services/console-client.js'
@@ -25,7 +25,7 @@ export const CONSOLE_CSP = "default-src 'self'; script-src 'self'; style-src 'se
  */
 const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, opts) => {
   const root = opts.root ?? CONSOLE_BUILD_DIR
-  let indexHtml: string | undefined
+  let index: { mtimeMs: number, html: string } | undefined
 
   app.addHook('onSend', async (_request, reply) => {
     reply.header('content-security-policy', CONSOLE_CSP)
@@ -45,14 +45,15 @@ const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, opts) => {
   })
 
   function sendIndex (reply: FastifyReply) {
-    // Read once found, so a console built after the start is served without a restart.
+    // Read again when the file changed, so a console built after the start names its new assets.
     const file = join(root, 'index.html')
-    if (indexHtml === undefined && existsSync(file)) indexHtml = readFileSync(file, 'utf8')
-    if (indexHtml === undefined) {
+    const mtimeMs = existsSync(file) ? statSync(file).mtimeMs : undefined
+    if (mtimeMs !== undefined && index?.mtimeMs !== mtimeMs) index = { mtimeMs, html: readFileSync(file, 'utf8') }
+    if (mtimeMs === undefined) {
       return reply.code(503).header('cache-control', 'no-store').type('text/plain; charset=utf-8')
         .send('The console is not built: run `npm run build` (npm start builds it when it is missing).\n')
     }
-    return reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(indexHtml)
+    return reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(index!.html)
   }
 
   app.get('/console/config.json', { schema: { hide: true } }, async (_request, reply) => {

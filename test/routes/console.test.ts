@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildApp } from '../../src/app.js'
@@ -51,6 +51,20 @@ describe('GET /console', () => {
     expect(CONSOLE_CSP).toContain("script-src 'self';")
     expect(CONSOLE_CSP).toContain("style-src 'self';")
     expect(CONSOLE_CSP).not.toContain('unsafe-inline')
+  })
+
+  it('answers the new index.html once the console is built again, without a restart', async () => {
+    const file = join(root, 'index.html')
+    const before = readFileSync(file, 'utf8')
+    try {
+      writeFileSync(file, '<!doctype html><title>console</title><script type="module" src="/console/assets/index-NeW56789.js"></script>')
+      utimesSync(file, new Date(), new Date(Date.now() + 5000))
+      expect((await app.inject({ url: '/console/' })).body).toContain('index-NeW56789.js')
+    } finally {
+      writeFileSync(file, before)
+      utimesSync(file, new Date(), new Date(Date.now() + 10_000))
+    }
+    expect((await app.inject({ url: '/console/' })).body).toContain('index-AbCd1234.js')
   })
 
   it('serves hashed assets as immutable for a year, and a missing asset is a 404, not the page', async () => {
