@@ -314,6 +314,17 @@ if (CHROMIUM) {
       expect(after.total).toBe(users.total - deletions)
     })
 
+    it('highlights in the plan the columns a sync would clear', async () => {
+      await page.getByRole('link', { name: 'Import' }).click()
+      await chooseFile(page, 'sync.csv', '__action__;loginEmail;firstName;lastName;jobTitle\nsync;bulk.01000@demo.example.com;Bulk;Renamed;\n')
+      await page.getByLabel('Mode').selectOption('useranddevice')
+      await page.getByRole('button', { name: 'Check the file' }).click()
+      await page.locator('table.plan tbody tr').first().waitFor()
+      expect(await page.locator('table.plan .change.cleared').allTextContents()).toEqual(['jobTitle: Agent → ∅ (cleared)'])
+      expect(await page.locator('table.plan .change:not(.cleared)').allTextContents()).toEqual(['lastName: User 1000 → Renamed'])
+      await page.locator('div.result').screenshot({ path: join(SHOTS, 'import-sync-plan.png') })
+    })
+
     it('runs the main flow with the keyboard only', async () => {
       const kb = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true })
       const p = await kb.newPage()

@@ -34,7 +34,7 @@ function PlanDetails ({ line }: { line: PlanLine }) {
   const parts = []
   if (line.set && line.set.length > 0) parts.push(<span key='set'>sets {line.set.join(', ')}</span>)
   for (const [field, c] of Object.entries(line.changes ?? {})) {
-    const cleared = c.to === null || c.to === ''
+    const cleared = c.to === null || c.to === '' || (Array.isArray(c.to) && c.to.length === 0)
     parts.push(
       <span key={field} class={cleared ? 'change cleared' : 'change'}>
         {field}: {show(c.from)} → {show(c.to)}{cleared && <strong> (cleared)</strong>}
