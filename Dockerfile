@@ -1,11 +1,13 @@
 # syntax=docker/dockerfile:1
-# Multi-stage: compile TypeScript with the dev dependencies, ship dist/ with production ones only.
+# Multi-stage: compile TypeScript and build the console with the dev dependencies, ship dist/ with production ones only.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The web console (Vite) is built into dist/console, which the last stage copies with dist/.
+COPY console ./console
 RUN npm run build
 
 FROM node:20-bookworm-slim AS deps

@@ -5,11 +5,24 @@ export default [
   ...neostandard({ ts: true, ignores: ['dist/**', 'data/**', 'coverage/**', 'scratch/**'] }),
   {
     files: ['**/*.ts'],
+    ignores: ['console/**'],
     languageOptions: { parser: tseslint.parser, parserOptions: { project: './tsconfig.json' } },
     plugins: { '@typescript-eslint': tseslint.plugin },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
+    },
+  },
+  {
+    // The web console: browser code with its own compiler settings (console/tsconfig.json).
+    files: ['console/src/**/*.ts', 'console/src/**/*.tsx'],
+    languageOptions: { parser: tseslint.parser, parserOptions: { project: './console/tsconfig.json' } },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      // Event handlers start async work whose errors the work shows itself: `void work()` says so.
+      'no-void': ['error', { allowAsStatement: true }],
     },
   },
   {

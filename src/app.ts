@@ -60,6 +60,8 @@ export interface AppDeps {
   /** Readiness probes beyond the database (queue, ...). */
   checks?: ReadinessCheck[]
   logger?: FastifyBaseLogger | boolean
+  /** The console's registered redirect URIs (known once the server listens), and its build folder in tests. */
+  console?: { root?: string, redirectUris: () => string[] }
 }
 
 /** Builds the HTTP application; never listens, so tests and tools can inject requests. */
@@ -139,6 +141,7 @@ export async function buildApp (deps: AppDeps) {
       accessTokenTtlSeconds: deps.config.JWT_TTL,
       refreshTokenTtlSeconds: deps.config.OAUTH_REFRESH_TTL ?? 14 * 24 * 3600,
     },
+    console: deps.console ?? { redirectUris: () => [] },
   })
   return app
 }

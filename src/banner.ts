@@ -5,12 +5,13 @@ function shellQuote (s: string): string {
 }
 
 /** What a person sees on start: where the server is and how to log in. */
-export function loginBanner (info: { address: string, mode: string, dataDir: string | null, demo: DemoCredentials | undefined }): string {
+export function loginBanner (info: { address: string, mode: string, dataDir: string | null, demo: DemoCredentials | undefined, consoleUrl?: string | undefined }): string {
   const base = info.address.replace('://[::1]', '://localhost')
   const lines = [
     '',
     `massprov is listening on ${base}  (database: ${info.mode}${info.dataDir ? ` in ${info.dataDir}` : ''})`,
   ]
+  if (info.consoleUrl) lines.push('', `Open the console: ${info.consoleUrl.replace(/\/$/, '')}`)
   if (info.demo) {
     const d = info.demo
     lines.push(

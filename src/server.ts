@@ -10,6 +10,8 @@ import { deriveSecretsKey } from './services/app-credentials.js'
 import { seedDemo, type DemoCredentials } from './services/demo-seed.js'
 import { assertKeysOpenStore, SecretsKeyError } from './services/secrets-key.js'
 import { loginBanner } from './banner.js'
+import { createApplicationService } from './services/applications.js'
+import { consoleRedirectUris, registerConsoleClient } from './services/console-client.js'
 import { openProducerRedis, redisReadiness } from './jobs/redis.js'
 import { openImportRuntime } from './jobs/runtime.js'
 import { startOutboxRelay, xmppSettingsFromConfig } from './notifications/outbox-relay.js'
@@ -45,12 +47,14 @@ async function main (): Promise<void> {
     : undefined
 
   const redis = config.REDIS_URL ? openProducerRedis(config.REDIS_URL, logger) : undefined
+  let consoleUris: string[] = []
   const app = await buildApp({
     db: runtime.db,
     config: { ...config, JWT_SECRET: jwtSecret, SECRETS_KEY: runtime.secretsKey },
     checks: [...(redis ? [redisReadiness(redis)] : []), ...(relay ? [relay.readiness] : [])],
     queue,
     logger,
+    console: { redirectUris: () => consoleUris },
   })
 
   closeWithGrace({ delay: (config.SHUTDOWN_TIMEOUT + 10) * 1000, logger }, async ({ signal, err }) => {
@@ -64,7 +68,13 @@ async function main (): Promise<void> {
   })
 
   const address = await app.listen({ port: config.PORT, host: config.HOST })
-  process.stdout.write(loginBanner({ address, mode: runtime.db.kind, dataDir: runtime.dataDir, demo }))
+  // Registered once the port is known (PORT=0 picks one): the console signs in as this public client.
+  const port = Number(new URL(address).port)
+  const wanted = consoleRedirectUris(config.PUBLIC_URL, { host: config.HOST, port })
+  if (wanted.refused.length > 0) logger.warn({ refused: wanted.refused }, 'console sign-in unavailable at these addresses: set PUBLIC_URL to an https URL')
+  const applications = createApplicationService({ db: runtime.db, secretsKey, previousSecretsKey: config.SECRETS_KEY_PREVIOUS ? deriveSecretsKey(config.SECRETS_KEY_PREVIOUS) : undefined })
+  consoleUris = await registerConsoleClient(applications, wanted.uris)
+  process.stdout.write(loginBanner({ address, mode: runtime.db.kind, dataDir: runtime.dataDir, demo, consoleUrl: wanted.uris[0] }))
 }
 
 function readDemoCredentials (dataDir: string | null): DemoCredentials | undefined {

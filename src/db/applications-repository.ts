@@ -24,6 +24,13 @@ export async function insertApplication (q: Queryable, app: { id: string, name: 
     [app.id, app.name, app.secretEncrypted, app.apiTokenHash, app.redirectUris ?? [], app.clientSecretHash ?? null])
 }
 
+/** The row under this fixed id unless it exists already (two processes starting at once both get true). */
+export async function insertApplicationIfAbsent (q: Queryable, app: { id: string, name: string, secretEncrypted: string, apiTokenHash: string, redirectUris: string[] }): Promise<void> {
+  await q.query(`INSERT INTO applications (id, name, secret_encrypted, api_token_hash, redirect_uris, client_secret_hash)
+    VALUES ($1, $2, $3, $4, $5, NULL) ON CONFLICT (id) DO NOTHING`,
+  [app.id, app.name, app.secretEncrypted, app.apiTokenHash, app.redirectUris])
+}
+
 /** Only the settings given change; false when there is no such application. */
 export async function updateOAuthSettings (q: Queryable, id: string, settings: Partial<OAuthSettings>): Promise<boolean> {
   const rows = await q.query(`UPDATE applications SET

@@ -23,6 +23,7 @@ import template from './massprovisioning/template.js'
 import imports from './massprovisioning/imports.js'
 import enduser from './enduser/index.js'
 import userList from './massprovisioning/user-list.js'
+import consolePlugin from './console.js'
 import type { ImportQueue } from '../jobs/queue.js'
 import type { LoginBackoff } from '../services/login-backoff.js'
 
@@ -40,6 +41,8 @@ export interface RoutesOptions {
   applications: ApplicationService
   /** OAuth 2.0 (D17): the issuer identifier (PUBLIC_URL) and token lifetimes. */
   oauth: { issuer: string, accessTokenTtlSeconds: number, refreshTokenTtlSeconds: number }
+  /** The web console: where its build is, and the redirect URIs registered for it at start. */
+  console: { root?: string, redirectUris: () => string[] }
 }
 
 export const MASSPRO_PREFIX = '/api/rainbow/massprovisioning/v1.0'
@@ -56,6 +59,8 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
   })
   await app.register(oauthMetadata, { issuer: opts.oauth.issuer, oauthPath: OAUTH_PATH })
   await app.register(about, { prefix: MASSPRO_PREFIX, version: opts.version })
+  // Public files: the page signs in through OAuth and calls the API with the token it gets.
+  await app.register(consolePlugin, opts.console)
 
   // Any signed-in user: the SDK's reads around sign-in (contract §8).
   await app.register(async function userScope (scope) {

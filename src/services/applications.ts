@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js'
-import { findApplicationById, findApplicationByTokenHash, insertApplication, updateOAuthSettings, type ApplicationRow, type OAuthSettings } from '../db/applications-repository.js'
+import { findApplicationById, findApplicationByTokenHash, insertApplication, insertApplicationIfAbsent, updateOAuthSettings, type ApplicationRow, type OAuthSettings } from '../db/applications-repository.js'
 import { newId } from '../util/ids.js'
 import { isSafeText } from '../util/safe-text.js'
 import { Errors } from '../errors.js'
@@ -54,6 +54,21 @@ export const createApplicationService = ({ db, secretsKey, previousSecretsKey }:
         clientSecretHash: clientSecret ? sha256Hex(clientSecret) : null,
       })
       return { appId, appSecret, apiToken, ...(clientSecret ? { clientSecret } : {}) }
+    },
+
+    /**
+     * A public client under a fixed id (the console's), created on the first call; later calls add
+     * redirect URIs it lacks, keeping the newest `keep`, so processes on other addresses share it.
+     */
+    async ensurePublicClient (id: string, name: string, redirectUris: string[], keep = 20): Promise<string[]> {
+      const wanted = redirectUris.map(checkRedirectUri)
+      await insertApplicationIfAbsent(db, { id, name, secretEncrypted: encryptSecret(secretsKey, newSecret()), apiTokenHash: sha256Hex(newSecret()), redirectUris: wanted })
+      const row = await findApplicationById(db, id)
+      if (!row) throw new ApplicationNotFoundError(`no application ${id}`)
+      const merged = [...new Set([...row.redirectUris.filter((u) => !wanted.includes(u)), ...wanted])].slice(-keep)
+      const same = merged.length === row.redirectUris.length && merged.every((u, i) => u === row.redirectUris[i])
+      if (!same || row.clientSecretHash !== null) await updateOAuthSettings(db, id, { redirectUris: merged, clientSecretHash: null })
+      return merged
     },
 
     /** public false issues a new client secret (also a rotation for a client that had one); true drops it. */

@@ -86,6 +86,7 @@ describe('embedded server process (npm start on a fresh DATA_DIR)', () => {
   it('prints where it listens and the demo credentials on first start', () => {
     expect(firstBanner.url).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/)
     expect(first.out.stdout).toContain(`(database: pglite in ${dataDir})`)
+    expect(first.out.stdout).toContain(`Open the console: ${firstBanner.url}/console\n`)
     expect(firstBanner.login).toBe('admin@demo.example.com')
     expect(firstBanner.password).toMatch(PASSWORD_RE)
     expect(firstBanner.companyId).toMatch(ID_RE)
