@@ -1,5 +1,5 @@
 import type { CsvRow } from '../csv/types.js'
-import type { DdiRow, NumberRange, SipDeviceRow, VoiceInventory } from '../db/cloudpbx-repository.js'
+import type { InventoryItem, NumberRange, VoiceInventory } from '../db/cloudpbx-repository.js'
 import type { VoiceCounts } from '../db/imports-repository.js'
 import { PlanCodes } from './codes.js'
 import { LineFailure } from './line-failure.js'
@@ -49,17 +49,17 @@ export class VoicePlanner {
       this.shortOf.set(s.userId, s.shortNumber)
       this.holderOf.set(s.shortNumber, s.userId)
     }
-    const addItems = (table: VoiceTable, rows: ReadonlyArray<SipDeviceRow | DdiRow>, key: (r: SipDeviceRow | DdiRow) => string) => {
+    const addItems = (table: VoiceTable, rows: readonly InventoryItem[]) => {
       for (const r of rows) {
-        const k = key(r)
-        if (this.items[table].has(k)) continue
-        const item = { id: r.id, companyId: r.companyId, key: k, userId: r.userId }
-        this.items[table].set(k, item)
+        if (this.items[table].has(r.key)) continue
+        // A copy: planning moves items between holders without touching the inventory read.
+        const item = { id: r.id, companyId: r.companyId, key: r.key, userId: r.userId }
+        this.items[table].set(r.key, item)
         if (item.userId && !this.held[table].has(item.userId)) this.held[table].set(item.userId, item)
       }
     }
-    addItems('sip_devices', inv.devices, (r) => (r as SipDeviceRow).macAddress)
-    addItems('ddi_numbers', inv.ddis, (r) => (r as DdiRow).number)
+    addItems('sip_devices', inv.devices)
+    addItems('ddi_numbers', inv.ddis)
   }
 
   /**
