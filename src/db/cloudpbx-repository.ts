@@ -113,8 +113,9 @@ export interface VoiceInventory {
  * the short numbers it names or are its users, and the devices and DDIs it names (any company: a
  * device of another company is 2008) or its users hold.
  */
-export async function loadVoiceInventory (q: Queryable, companyId: string, named: { shortNumbers: readonly string[], macs: readonly string[], ddis: readonly string[], userIds: readonly string[] }, head = true): Promise<VoiceInventory> {
-  const has = await q.query('SELECT 1 FROM cloud_pbxs WHERE company_id = $1', [companyId])
+export async function loadVoiceInventory (q: Queryable, companyId: string, named: { shortNumbers: readonly string[], macs: readonly string[], ddis: readonly string[], userIds: readonly string[] }, head = true, exists = false): Promise<VoiceInventory> {
+  // `exists`: an earlier read found the company's Cloud PBX, and a Cloud PBX is never deleted.
+  const has = exists ? [1] : await q.query('SELECT 1 FROM cloud_pbxs WHERE company_id = $1', [companyId])
   if (has.length === 0) return { hasCloudPbx: false, head, ranges: [], services: [], subscribers: [], devices: [], ddis: [] }
   // One after the other: on a transaction's client, pg queues concurrent queries with a deprecation warning.
   // Counting licences scans the company's users once per offer: a streamed check reads it once, not per batch.
