@@ -121,7 +121,7 @@ export async function runCheckBench (opts: CheckBenchOptions): Promise<void> {
     const warm = await postCheckJson(base, token, warmupBytes)
     console.log(`warm-up check (${WARMUP_LINES} lines): ${warm.plan} plan entries, ${warm.errors} errors, actions ${JSON.stringify(warm.actions)}`)
 
-    if (opts.phases) await phases(db, companyId, bytes, compiled.schema, gc)
+    if (opts.phases) await phases(db, companyId, bytes, compiled.schema, gc, voice ? 'rainbowvoice' : 'import')
 
     // (a) and (b) alternate, (a) three times and (b) twice, and each keeps its best run: the same
     // statistic on both sides, and a change of load during the run biases the ratio less. Memory
@@ -394,7 +394,7 @@ async function startProfiler () {
 }
 
 /** Where the check's time goes, step by step, in-process (no HTTP), with what each step keeps alive. */
-async function phases (db: Db, companyId: string, bytes: Buffer, schema: ReturnType<typeof compileRowSchema>['schema'], gc: () => void): Promise<void> {
+async function phases (db: Db, companyId: string, bytes: Buffer, schema: ReturnType<typeof compileRowSchema>['schema'], gc: () => void, endpoint: 'import' | 'rainbowvoice'): Promise<void> {
   const loop = monitorEventLoopDelay({ resolution: 10 })
   const live = () => {
     gc()
@@ -425,13 +425,13 @@ async function phases (db: Db, companyId: string, bytes: Buffer, schema: ReturnT
     for (const chunk of decodeChunks(bytes)) n += chunk.length
     return n
   })
-  let parsed: Awaited<ReturnType<typeof parseCsv>> | undefined = await step('check: parseCsv (parse + validate)', () => parseCsv(bytes, { endpoint: 'import' }))
+  let parsed: Awaited<ReturnType<typeof parseCsv>> | undefined = await step('check: parseCsv (parse + validate)', () => parseCsv(bytes, { endpoint }))
   const { rows, errors, mode } = parsed
-  let snapshot: Awaited<ReturnType<typeof loadSnapshot>> | undefined = await step('check: loadSnapshot (DB)', () => loadSnapshot(db, companyId, rows))
+  let snapshot: Awaited<ReturnType<typeof loadSnapshot>> | undefined = await step('check: loadSnapshot (DB)', () => loadSnapshot(db, companyId, rows, { voice: endpoint === 'rainbowvoice' }))
   let entries: ReturnType<typeof planRows> | undefined = await step('check: planRows', () => planRows(rows, errors, snapshot!, { companyId, nostrict: false, mode, caller: BENCH_CALLER }))
   console.log(`phase data: ${rows.length} rows, ${errors.length} line errors, snapshot ${snapshot.users.length} users, ${entries.length} plan entries`)
   parsed = snapshot = entries = undefined
   rows.length = 0
-  const answer = await step('check: checkCsv (all of the above)', () => checkCsv(db, { companyId, endpoint: 'import', body: bytes, nostrict: false, caller: BENCH_CALLER, maxDeletePercent: 10 }))
+  const answer = await step('check: checkCsv (all of the above)', () => checkCsv(db, { companyId, endpoint, body: bytes, nostrict: false, caller: BENCH_CALLER, maxDeletePercent: 10 }))
   console.log(`phase answer: ${mb(answer.byteLength)} of JSON (${(answer.byteLength / bytes.length).toFixed(1)} x the file), ${answer.errorCount} errors`)
 }

@@ -85,10 +85,12 @@ export function voiceCheckFile (n: number): { text: string, existing: number[] }
 /** The Cloud PBX and the existing users the voice check file needs. */
 export async function seedVoiceCompany (db: Db, companyId: string, n: number, existing: readonly number[]): Promise<void> {
   await db.transaction(async (tx) => {
-    for (const i of existing) {
-      const id = newId()
-      await insertUser(tx, { id, companyId, loginEmail: `user${i}@bench.example`, passwordHash: null, roles: ['user'], adminType: null, jidIm: `${id}@localhost` })
-    }
+    // One statement: one insertUser per user took a minute on PGlite at 50,000 users.
+    const ids = existing.map(() => newId())
+    await tx.query(
+      `INSERT INTO users (id, company_id, login_email, jid_im) SELECT u.id, $1, u.email, u.id || '@localhost'
+       FROM unnest($2::text[], $3::text[]) AS u(id, email)`,
+      [companyId, ids, existing.map((i) => `user${i}@bench.example`)])
     await loadCloudPbx(tx, {
       companyId,
       ranges: [{ from: short(0), to: short(n - 1) }],

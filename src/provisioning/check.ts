@@ -159,6 +159,7 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
   let deletions = 0
   let planner: Planner | undefined
   let live: Set<string> | undefined
+  let cloudPbxExists = false
   let pendingRows: CsvRow[] = []
   let pendingErrors: LineError[] = []
 
@@ -174,7 +175,9 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
       const emails = await listLiveLoginEmails(db, req.liveEmailsHeld ?? LIVE_EMAILS_HELD)
       if (emails !== undefined) live = new Set(emails)
     }
-    planner.add(await loadSnapshot(db, req.companyId, rows, { pbxs: false, live, voice: mode === 'rainbowvoice', voiceHead: first }))
+    const snapshot = await loadSnapshot(db, req.companyId, rows, { pbxs: false, live, voice: mode === 'rainbowvoice', voiceHead: first, cloudPbxExists })
+    if (snapshot.voice?.hasCloudPbx === true) cloudPbxExists = true
+    planner.add(snapshot)
     const firstErrors = firstErrorByLine(validation)
     const planErrors: LineError[] = []
     for (const row of rows) {

@@ -205,13 +205,14 @@ export class Planner {
     return u
   }
 
-  private create (row: CsvRow): Omit<PlanEntry, 'lineNumber' | 'action' | 'loginEmail' | 'status'> {
+  /** `requested`: the line's fields when the caller has them already (requestedFields without applyEmpty). */
+  private create (row: CsvRow, requested?: UserFields): Omit<PlanEntry, 'lineNumber' | 'action' | 'loginEmail' | 'status'> {
     const existing = this.users.get(row.loginEmail)
     if (existing) {
       if (this.opts.nostrict && existing.companyId === this.opts.companyId) return this.update(row, existing, false)
       throw unavailable(row.loginEmail)
     }
-    const fields = requestedFields(row.values, false, undefined)
+    const fields = requested ?? requestedFields(row.values, false, undefined)
     const userId = newId()
     // A CSV never grants a role: whoever sends it, a created user is a plain user.
     this.users.set(row.loginEmail, { id: userId, companyId: this.opts.companyId, rank: 0, row: undefined })
@@ -222,9 +223,9 @@ export class Planner {
     return { outcome: 'create', set, ops: [{ kind: 'createUser', userId, loginEmail: row.loginEmail, fields, password: row.values.password ?? null }] }
   }
 
-  private update (row: CsvRow, user: UserState, applyEmpty: boolean) {
+  private update (row: CsvRow, user: UserState, applyEmpty: boolean, requested?: UserFields) {
     this.manageable(user, row.loginEmail)
-    const fields = requestedFields(row.values, applyEmpty, user.row)
+    const fields = requested ?? requestedFields(row.values, applyEmpty, user.row)
     const changes = diffFields(fields, user.row)
     const password = row.values.password ?? null
     // Never the value, and never `from: null`: that would say the user had no password.
@@ -306,9 +307,11 @@ export class Planner {
     if (existing && existing.companyId !== this.opts.companyId) throw unavailable(row.loginEmail)
     if (existing) this.manageable(existing, row.loginEmail)
     const before = existing?.row?.services ?? []
-    const after = requestedFields(row.values, false, existing?.row).services ?? before
+    // Computed once for the licences and the user's changes alike (a create has no existing row).
+    const requested = requestedFields(row.values, false, existing?.row)
+    const after = requested.services ?? before
     const commit = this.voice.upsert(row, existing?.id, { before, after }, existing ? this.heldBy(existing.id).length > 0 : false)
-    const user = existing ? this.update(row, existing, false) : this.create(row)
+    const user = existing ? this.update(row, existing, false, requested) : this.create(row, requested)
     const state = this.users.get(row.loginEmail)!
     const voice = commit(state.id)
     const outcome: Outcome = user.outcome === 'unchanged' && voice.ops.length > 0 ? 'attach' : user.outcome

@@ -17,13 +17,15 @@ export interface SnapshotOptions {
   voice?: boolean
   /** Read the numbering plan and the offers too (default true); a streamed check reads them with its first batch. */
   voiceHead?: boolean
+  /** An earlier batch found the company's Cloud PBX: it is not looked up again. */
+  cloudPbxExists?: boolean
 }
 
 /**
  * Loads what planning these rows needs: their users (any company), the numbers they name or hold,
  * and the company's PBXs unless `pbxs` is false (a streamed check reads those once, not per batch).
  */
-export async function loadSnapshot (q: Queryable, companyId: string, rows: readonly CsvRow[], { pbxs = true, live, voice = false, voiceHead = true }: SnapshotOptions = {}): Promise<Snapshot> {
+export async function loadSnapshot (q: Queryable, companyId: string, rows: readonly CsvRow[], { pbxs = true, live, voice = false, voiceHead = true, cloudPbxExists = false }: SnapshotOptions = {}): Promise<Snapshot> {
   const emails = [...new Set(rows.filter((r) => r.valid && r.loginEmail && (live === undefined || live.has(r.loginEmail))).map((r) => r.loginEmail))]
   const shorts = [...new Set(rows.flatMap((r) => r.values.pbxShortNumber ? [r.values.pbxShortNumber] : []))]
   const users: Snapshot['users'] = []
@@ -47,6 +49,6 @@ export async function loadSnapshot (q: Queryable, companyId: string, rows: reado
   if (!withVoice) return { users, numbers, companyPbxIds }
   const named = (key: 'shortNumber' | 'macAddress' | 'ddiE164Number') => [...new Set(rows.flatMap((r) => r.values[key] ? [r.values[key]] : []))]
   const userIds = users.filter((u) => u.companyId === companyId).map((u) => u.id)
-  const inventory = await loadVoiceInventory(q, companyId, { shortNumbers: named('shortNumber'), macs: named('macAddress'), ddis: named('ddiE164Number'), userIds }, voiceHead)
+  const inventory = await loadVoiceInventory(q, companyId, { shortNumbers: named('shortNumber'), macs: named('macAddress'), ddis: named('ddiE164Number'), userIds }, voiceHead, cloudPbxExists)
   return { users, numbers, companyPbxIds, voice: inventory }
 }

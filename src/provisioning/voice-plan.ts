@@ -1,5 +1,5 @@
 import type { CsvRow } from '../csv/types.js'
-import type { DdiRow, NumberRange, SipDeviceRow, VoiceInventory } from '../db/cloudpbx-repository.js'
+import type { InventoryItem, NumberRange, VoiceInventory } from '../db/cloudpbx-repository.js'
 import type { VoiceCounts } from '../db/imports-repository.js'
 import { PlanCodes } from './codes.js'
 import { LineFailure } from './line-failure.js'
@@ -29,10 +29,11 @@ export class VoicePlanner {
   private hasCloudPbx = false
   private ranges: NumberRange[] = []
   private readonly offers = new Map<string, Offer>()
-  private readonly shortOf = new Map<string, string>()
-  private readonly holderOf = new Map<string, string>()
-  // Users and short numbers whose subscription planning knows: a later snapshot does not overwrite them.
-  private readonly knownSubscriptions = new Set<string>()
+  // Users and short numbers whose subscription planning knows; null: known to have none (a later
+  // snapshot does not overwrite what planning knows). Null markers, not a Set of "u:"/"s:" keys
+  // beside the maps: that Set cost two concatenated strings per line of a 100,000-line file.
+  private readonly shortOf = new Map<string, string | null>()
+  private readonly holderOf = new Map<string, string | null>()
   private readonly items: Record<VoiceTable, Map<string, Item>> = { sip_devices: new Map(), ddi_numbers: new Map() }
   private readonly held: Record<VoiceTable, Map<string, Item>> = { sip_devices: new Map(), ddi_numbers: new Map() }
 
@@ -44,22 +45,21 @@ export class VoicePlanner {
     if (inv.head) this.ranges = inv.ranges
     for (const s of inv.services) if (!this.offers.has(s.name)) this.offers.set(s.name, { licences: s.licences, used: s.used, before: s.used, refused: 0 })
     for (const s of inv.subscribers) {
-      if (this.knownSubscriptions.has(`u:${s.userId}`) || this.knownSubscriptions.has(`s:${s.shortNumber}`)) continue
-      this.knownSubscriptions.add(`u:${s.userId}`).add(`s:${s.shortNumber}`)
+      if (this.shortOf.has(s.userId) || this.holderOf.has(s.shortNumber)) continue
       this.shortOf.set(s.userId, s.shortNumber)
       this.holderOf.set(s.shortNumber, s.userId)
     }
-    const addItems = (table: VoiceTable, rows: ReadonlyArray<SipDeviceRow | DdiRow>, key: (r: SipDeviceRow | DdiRow) => string) => {
+    const addItems = (table: VoiceTable, rows: readonly InventoryItem[]) => {
       for (const r of rows) {
-        const k = key(r)
-        if (this.items[table].has(k)) continue
-        const item = { id: r.id, companyId: r.companyId, key: k, userId: r.userId }
-        this.items[table].set(k, item)
+        if (this.items[table].has(r.key)) continue
+        // A copy: planning moves items between holders without touching the inventory read.
+        const item = { id: r.id, companyId: r.companyId, key: r.key, userId: r.userId }
+        this.items[table].set(r.key, item)
         if (item.userId && !this.held[table].has(item.userId)) this.held[table].set(item.userId, item)
       }
     }
-    addItems('sip_devices', inv.devices, (r) => (r as SipDeviceRow).macAddress)
-    addItems('ddi_numbers', inv.ddis, (r) => (r as DdiRow).number)
+    addItems('sip_devices', inv.devices)
+    addItems('ddi_numbers', inv.ddis)
   }
 
   /**
@@ -83,12 +83,12 @@ export class VoicePlanner {
     const v = row.values
     const short = v.shortNumber ?? null
     if ((short ?? v.macAddress ?? v.ddiE164Number) && !this.hasCloudPbx) throw this.noCloudPbx()
-    const current = userId === undefined ? undefined : this.shortOf.get(userId)
+    const current = userId === undefined ? undefined : this.shortOf.get(userId) ?? undefined
     let subscribe: { shortNumber: string, previous: string | null } | undefined
     if (short !== null && short !== current) {
       if (!this.inPlan(short)) throw new LineFailure(PlanCodes.shortNumberNotInNumberingPlan, `short number ${short} is not in the numbering plan of the company's Cloud PBX`)
       const holder = this.holderOf.get(short)
-      if (holder !== undefined && holder !== userId) throw new LineFailure(PlanCodes.shortNumberAlreadyAssigned, `short number ${short} is already assigned to another subscriber of the company`)
+      if (holder != null && holder !== userId) throw new LineFailure(PlanCodes.shortNumberAlreadyAssigned, `short number ${short} is already assigned to another subscriber of the company`)
       if (current === undefined && holdsPbxNumber) throw new LineFailure(PlanCodes.userAlreadyInAnotherPbx, `${row.loginEmail} already holds an extension of another PBX: detach it first`)
       subscribe = { shortNumber: short, previous: current ?? null }
     }
@@ -100,22 +100,25 @@ export class VoicePlanner {
       const ops: VoiceOp[] = []
       const plan: VoicePlan = { attached: [], detached: [] }
       if (subscribe) {
-        if (subscribe.previous !== null) this.holderOf.delete(subscribe.previous)
-        this.setSubscription(uid, subscribe.shortNumber)
-        ops.push({ kind: 'subscribe', userId: uid, ...subscribe })
+        if (subscribe.previous !== null) this.holderOf.set(subscribe.previous, null)
+        this.shortOf.set(uid, subscribe.shortNumber)
+        this.holderOf.set(subscribe.shortNumber, uid)
+        ops.push({ kind: 'subscribe', userId: uid, shortNumber: subscribe.shortNumber, previous: subscribe.previous })
         plan.attached.push(`subscriber ${subscribe.shortNumber}`)
         if (subscribe.previous !== null) plan.detached.push(`subscriber ${subscribe.previous}`)
       }
-      for (const [table, item] of [['sip_devices', device], ['ddi_numbers', ddi]] as const) {
-        if (!item) continue
-        this.setHolder(table, item, uid)
-        ops.push({ kind: 'hold', table, itemId: item.id, userId: uid })
-        plan.attached.push(`${label[table]} ${item.key}`)
-      }
+      if (device) this.hold('sip_devices', device, uid, ops, plan)
+      if (ddi) this.hold('ddi_numbers', ddi, uid, ops, plan)
       for (const name of licences.added) { this.offers.get(name)!.used++; plan.attached.push(`service ${name}`) }
       for (const name of licences.removed) { this.offers.get(name)!.used--; plan.detached.push(`service ${name}`) }
       return { ops, plan }
     }
+  }
+
+  private hold (table: VoiceTable, item: Item, userId: string, ops: VoiceOp[], plan: VoicePlan): void {
+    this.setHolder(table, item, userId)
+    ops.push({ kind: 'hold', table, itemId: item.id, userId })
+    plan.attached.push(`${label[table]} ${item.key}`)
   }
 
   /**
@@ -125,7 +128,7 @@ export class VoicePlanner {
   detach (row: CsvRow, userId: string): { ops: VoiceOp[], plan: VoicePlan } {
     if (!this.hasCloudPbx) throw this.noCloudPbx()
     const v = row.values
-    const current = this.shortOf.get(userId)
+    const current = this.shortOf.get(userId) ?? undefined
     if (current === undefined && v.ddiE164Number) throw new LineFailure(PlanCodes.ddiDetachForNonSubscriber, `${row.loginEmail} is not a Rainbow Voice subscriber: it holds no DDI to detach`)
     if (current === undefined || current !== v.shortNumber) throw new LineFailure(PlanCodes.subscriberNotTheUsers, `subscriber ${v.shortNumber ?? ''} is not ${row.loginEmail}'s`)
     const named: Array<[VoiceTable, Item]> = []
@@ -144,10 +147,9 @@ export class VoicePlanner {
     const items = (['sip_devices', 'ddi_numbers'] as const).flatMap((t) => { const i = this.held[t].get(userId); return i ? [[t, i] as [VoiceTable, Item]] : [] })
     const out = this.releaseItems(items)
     const short = this.shortOf.get(userId)
-    if (short !== undefined) {
-      this.holderOf.delete(short)
-      this.shortOf.delete(userId)
-      this.knownSubscriptions.add(`u:${userId}`).add(`s:${short}`)
+    if (short != null) {
+      this.holderOf.set(short, null)
+      this.shortOf.set(userId, null)
       out.ops.push({ kind: 'unsubscribe', userId, shortNumber: short })
       out.plan.detached.push(`subscriber ${short}`)
     }
@@ -170,10 +172,11 @@ export class VoicePlanner {
     for (const name of cells) {
       if (name && !this.offers.has(name)) throw new LineFailure(PlanCodes.unknownService, `no service offer "${name}" in the company's Cloud PBX`)
     }
-    const had = new Set(before)
-    const has = new Set(after)
-    const added = [...has].filter((n) => !had.has(n) && this.offers.has(n))
-    const removed = [...had].filter((n) => !has.has(n) && this.offers.has(n))
+    // A user has a few services: arrays and includes, not Sets (this runs for every line).
+    const added: string[] = []
+    const removed: string[] = []
+    for (const n of after) if (!before.includes(n) && !added.includes(n) && this.offers.has(n)) added.push(n)
+    for (const n of before) if (!after.includes(n) && !removed.includes(n) && this.offers.has(n)) removed.push(n)
     for (const name of added) {
       const offer = this.offers.get(name)!
       if (offer.used >= offer.licences) offer.refused++
@@ -240,12 +243,6 @@ export class VoicePlanner {
   /** Bounds of the same length, compared as text: 0123 is in 0100-0199, not in 100-199. */
   private inPlan (short: string): boolean {
     return this.ranges.some((r) => short.length === r.from.length && short >= r.from && short <= r.to)
-  }
-
-  private setSubscription (userId: string, short: string): void {
-    this.knownSubscriptions.add(`u:${userId}`).add(`s:${short}`)
-    this.shortOf.set(userId, short)
-    this.holderOf.set(short, userId)
   }
 
   private setHolder (table: VoiceTable, item: Item, userId: string | null): void {

@@ -608,8 +608,8 @@ describe('planRows, rainbowvoice mode', () => {
     ranges: [{ from: '8000', to: '8099' }],
     services: [{ name: 'Demo', licences: 1, used: 1 }],
     subscribers: [{ userId: holder.id, companyId: CO, shortNumber: '8001' }],
-    devices: [{ id: 'd1', companyId: CO, macAddress: 'aa:bb:cc:dd:ee:01', model: null, userId: holder.id, attachedAt: null }],
-    ddis: [{ id: 'i1', companyId: CO, number: '+33298300501', userId: holder.id, attachedAt: null }],
+    devices: [{ id: 'd1', companyId: CO, key: 'aa:bb:cc:dd:ee:01', userId: holder.id }],
+    ddis: [{ id: 'i1', companyId: CO, key: '+33298300501', userId: holder.id }],
     ...over,
   })
 
