@@ -23,23 +23,24 @@ export interface NumberNow {
   attachedAt: string | null
 }
 
-/** The users (deleted ones included) and numbers of these ids, as they are in this transaction. */
+/**
+ * The users (deleted ones included) and numbers of these ids, as they are in this transaction. One
+ * statement after the other: a transaction is one connection.
+ */
 export async function loadUndoState (q: Queryable, userIds: readonly string[], numberIds: readonly string[]): Promise<{ users: UserNow[], numbers: NumberNow[] }> {
-  const [users, numbers] = await Promise.all([
-    userIds.length === 0
-      ? []
-      : manyRows<UserNow>(q,
+  const users = userIds.length === 0
+    ? []
+    : await manyRows<UserNow>(q,
         `SELECT u.id, u.company_id AS "companyId", u.login_email AS "loginEmail", u.deleted_at IS NOT NULL AS deleted, u.role_rank AS "roleRank",
                 u.password_hash AS "passwordHash"${writableFieldsSelect('u')}
-           FROM users u WHERE u.id = ANY($1::bpchar[])`, [userIds]),
-    numberIds.length === 0
-      ? []
-      : manyRows<NumberNow>(q,
+           FROM users u WHERE u.id = ANY($1::bpchar[])`, [userIds])
+  const numbers = numberIds.length === 0
+    ? []
+    : await manyRows<NumberNow>(q,
         `SELECT n.id, n.company_id AS "companyId", s.pbx_id AS "pbxId", n.short_number AS "shortNumber", n.user_id AS "userId",
                 n.internal_number AS "internalNumber", n.number,
                 to_char(n.attached_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "attachedAt"
-           FROM phone_numbers n JOIN pbx_systems s ON s.id = n.system_id WHERE n.id = ANY($1::bpchar[])`, [numberIds]),
-  ])
+           FROM phone_numbers n JOIN pbx_systems s ON s.id = n.system_id WHERE n.id = ANY($1::bpchar[])`, [numberIds])
   return { users, numbers }
 }
 

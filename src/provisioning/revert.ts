@@ -21,8 +21,9 @@ export const revertReqId = (imp: Pick<ImportRow, 'companyId' | 'reqId'>) => requ
 
 async function readState (q: Queryable, lines: readonly RevertLine[]): Promise<RevertState> {
   const reads = revertReads(lines)
-  const [{ users, numbers }, owners] = await Promise.all([loadUndoState(q, reads.userIds, reads.numberIds), liveEmailOwners(q, reads.loginEmails)])
-  return { users, numbers, emails: reads.loginEmails, owners }
+  // In turn: `q` is a transaction's one connection in the job.
+  const { users, numbers } = await loadUndoState(q, reads.userIds, reads.numberIds)
+  return { users, numbers, emails: reads.loginEmails, owners: await liveEmailOwners(q, reads.loginEmails) }
 }
 
 /**
