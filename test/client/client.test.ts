@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { csvCell, reportCsvLine } from '../../src/client/report-csv.js'
 import { openTestDb, type TestDb } from '../helpers/databases.js'
 import { createWorld, PASSWORD, type World } from '../helpers/fixtures.js'
-import { buildImportApp, type ImportApp } from '../jobs/helpers/import-app.js'
+import { addUser, buildImportApp, type ImportApp } from '../jobs/helpers/import-app.js'
 
 // massprov-client as a user runs it: bin/massprov-client.js in a child process against a real
 // server listening on a port (the in-process queue applies imports), its session in a temp dir.
@@ -165,6 +165,27 @@ describe('massprov-client', () => {
     const r = await client(['cancel', finished])
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/409 .*has already ended \(Terminated\)/)
+  })
+
+  it('revert --check shows the plan, exit 0; revert --wait undoes the import, exit 0; a second revert exits 1 with the 409', async () => {
+    const check = await client(['revert', finished, '--check'])
+    expect(check.code, check.stderr).toBe(0)
+    expect(jsonLines(check).at(-1)).toMatchObject({ type: 'check', reverts: finished, errors: 0, failedLines: 0, outcomes: { delete: 1 } })
+    const r = await client(['revert', finished, '--wait', '--interval', '0.1'])
+    expect(r.code, r.stderr).toBe(0)
+    const events = jsonLines(r)
+    expect(events[0]).toMatchObject({ type: 'revert', operation: 'revert', reverts: finished, reqId: expect.stringMatching(/^[0-9a-f]{64}$/) })
+    expect(events.at(-1)).toMatchObject({ type: 'status', status: 'Terminated', operation: 'revert', counters: { succeeded: 1, failed: 0, total: 1 } })
+    const again = await client(['revert', finished])
+    expect(again.code).toBe(1)
+    expect(again.stderr).toMatch(/409 .*already reverted/)
+    // A line in conflict: the revert of the revert would bring the user back, but its login e-mail was taken meanwhile (3112), exit 2.
+    const revertId = events[0]!.reqId as string
+    const [line] = await tdb.db.query<{ e: string }>('SELECT login_email AS e FROM import_lines WHERE req_id = $1', [revertId])
+    await addUser(tdb.db, world.companyA, line!.e)
+    const conflict = await client(['revert', revertId, '--check'])
+    expect(conflict.code).toBe(2)
+    expect(jsonLines(conflict).find((e) => e.type === 'error')).toMatchObject({ code: 3112 })
   })
 
   it('import --wait with a failing line exits 2; report --failed --csv escapes a formula cell', async () => {
