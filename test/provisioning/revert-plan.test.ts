@@ -13,13 +13,11 @@ const COMPANY = newId()
 const admin = { id: newId(), rank: 1 }
 
 function user (over: Partial<UserNow> = {}): UserNow {
-  return {
-    id: newId(), companyId: COMPANY, loginEmail: `u-${newId().slice(-6)}@example.com`, deleted: false, roleRank: 0, passwordHash: null,
-    title: null, firstName: 'First', lastName: null, nickName: null, jobTitle: 'Job', department: null, userInfo1: null, userInfo2: null,
-    country: null, language: null, timezone: null, visibility: null, accountType: 'free', isInitialized: false, authenticationType: null,
-    selectedAppCustomisationTemplateName: null, photoUrl: null, ldapId: null, tags: [], services: [], emails: [], phoneNumbers: [],
-    ...over,
-  }
+  const empty = Object.fromEntries(['title', 'lastName', 'nickName', 'department', 'userInfo1', 'userInfo2', 'country', 'language', 'timezone',
+    'visibility', 'authenticationType', 'selectedAppCustomisationTemplateName', 'photoUrl', 'ldapId', 'passwordHash'].map((k) => [k, null]))
+  const lists = Object.fromEntries(['tags', 'services', 'emails', 'phoneNumbers'].map((k) => [k, []]))
+  const base = { id: newId(), companyId: COMPANY, loginEmail: `u-${newId().slice(-6)}@example.com`, deleted: false, roleRank: 0 }
+  return { ...empty, ...lists, ...base, firstName: 'First', jobTitle: 'Job', accountType: 'free', isInitialized: false, ...over } as UserNow
 }
 const number = (over: Partial<NumberNow> = {}): NumberNow => ({ id: newId(), companyId: COMPANY, pbxId: 'PBX', shortNumber: '2000', userId: null, internalNumber: null, number: null, attachedAt: null, ...over })
 const ok = (e: PlanEntry): LineResult => ({ lineNumber: e.lineNumber, status: 'success', userId: null, errorCode: null, errorMsg: null })
