@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createHash } from 'node:crypto'
+import { finishImport, insertImport } from '../../../src/db/imports-repository.js'
 import { listPbxs } from '../../../src/db/pbx-repository.js'
 import { PlanCodes } from '../../../src/provisioning/codes.js'
 import { verifyPassword } from '../../../src/services/passwords.js'
@@ -211,7 +213,7 @@ describe.each(dbKinds())('revert of an import on %s', (kind) => {
     expect(held[0]!.u).toBe(other)
   })
 
-  it('tenancy and state: another company\'s import is 404, a Pending one 409, an unknown one 404', async () => {
+  it('tenancy and state: another company\'s import is 404, an unknown one 404, a Rainbow Voice one 409, a Pending one 409', async () => {
     const { w, token, e } = await setUp()
     const tokenB = await login(ia.app, w.adminB.email, PASSWORD)
     const done = await importFile(token, '/users/imports', `__action__;loginEmail;firstName\ncreate;${e.u1};One\n`)
@@ -225,6 +227,16 @@ describe.each(dbKinds())('revert of an import on %s', (kind) => {
     }
     // Nothing was reverted by those refusals.
     expect((await details(token, done)).revertedBy).toBeNull()
+
+    // A Rainbow Voice import is not reverted: 409 naming why, before any planning.
+    const voiceId = createHash('sha256').update(`voice-${tag()}`).digest('hex')
+    await insertImport(tdb.db, { reqId: voiceId, companyId: w.companyA, operation: 'rainbowvoice', mode: 'rainbowvoice', label: null, options: {}, commandId: null, requesterId: w.adminA.id, requesterDisplayName: null, total: 0 })
+    await finishImport(tdb.db, voiceId, 'Terminated', null)
+    for (const path of ['revert', 'revert/check']) {
+      const res = await inject('POST', `${MP}/users/imports/${voiceId}/${path}`, token)
+      expect(res.statusCode, res.body).toBe(409)
+      expect(res.json<{ errorDetails: string }>().errorDetails).toContain('Rainbow Voice')
+    }
 
     const pending = await inject('POST', `${MP}/users/imports`, token, { body: `__action__;loginEmail;firstName\ncreate;${e.u2};Two\n`, on: stalled })
     expect(pending.statusCode, pending.body).toBe(200)
