@@ -20,7 +20,7 @@ interface Details { reqId: string, status: string, operation?: string, reverts?:
 const procs: Proc[] = []
 
 function startServer (dataDir: string): Proc {
-  return spawnNode(['--import', 'tsx', 'src/server.ts'], childEnv({ DATA_DIR: dataDir, PORT: '0', IMPORT_CHUNK_SIZE: '5' }), procs)
+  return spawnNode(['--import', 'tsx', 'src/server.ts'], childEnv({ DATA_DIR: dataDir, PORT: '0', IMPORT_CHUNK_SIZE: '10' }), procs)
 }
 
 const alive = (p: Proc) => p.child.exitCode === null && p.child.signalCode === null
