@@ -228,6 +228,15 @@ describe.each(dbKinds())('revert of an import on %s', (kind) => {
     // Nothing was reverted by those refusals.
     expect((await details(token, done)).revertedBy).toBeNull()
 
+    // With a connector's commandId, the revert ends its command as an import does.
+    const commandId = `rv-cmd-${tag()}`
+    const withCommand = await inject('POST', `${MP}/users/imports/${done}/revert?commandId=${commandId}`, token)
+    expect(withCommand.statusCode, withCommand.body).toBe(200)
+    await ia.queue!.drained()
+    const command = await inject('GET', `${MP}/users/imports/synchronize/${commandId}/report`, token)
+    expect(command.statusCode, command.body).toBe(200)
+    expect(command.json()).toMatchObject({ status: 'success', report: { reqId: withCommand.json<{ data: Summary }>().data.reqId, counters: { succeeded: 1, failed: 0, total: 1 } } })
+
     // A Rainbow Voice import is not reverted: 409 naming why, before any planning.
     const voiceId = createHash('sha256').update(`voice-${tag()}`).digest('hex')
     await insertImport(tdb.db, { reqId: voiceId, companyId: w.companyA, operation: 'rainbowvoice', mode: 'rainbowvoice', label: null, options: {}, commandId: null, requesterId: w.adminA.id, requesterDisplayName: null, total: 0 })
