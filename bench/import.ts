@@ -170,7 +170,7 @@ async function serve (env: Record<string, string>, { lines, updatesOnly }: Impor
   }
 }
 
-async function banner (child: ChildProcess, output: { text: string }): Promise<{ url: string, login: string, password: string }> {
+export async function banner (child: ChildProcess, output: { text: string }): Promise<{ url: string, login: string, password: string }> {
   child.stdout!.setEncoding('utf8').on('data', (s: string) => { output.text += s })
   const deadline = Date.now() + 120_000
   for (;;) {
@@ -184,7 +184,7 @@ async function banner (child: ChildProcess, output: { text: string }): Promise<{
   }
 }
 
-async function logIn (url: string, login: string, password: string): Promise<string> {
+export async function logIn (url: string, login: string, password: string): Promise<string> {
   const res = await fetch(`${url}/api/rainbow/authentication/v1.0/login`, { headers: { authorization: `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}` } })
   if (res.status !== 200) throw new Error(`login: HTTP ${res.status}`)
   return (await res.json() as { token: string }).token
@@ -225,10 +225,10 @@ function pollDetails (url: string, token: string): Poller {
   return poller
 }
 
-interface Waited { totalMs: number, appliedMs: number }
+export interface Waited { totalMs: number, appliedMs: number, reqId?: string }
 
 /** Sends the file, then polls its report every `pollMs` until it has ended. */
-async function importAndWait (url: string, token: string, lines: string[], poller?: Poller, pollMs = 100): Promise<Waited> {
+export async function importAndWait (url: string, token: string, lines: string[], poller?: Poller, pollMs = 100): Promise<Waited> {
   const started = performance.now()
   const res = await fetch(`${url}${MP}/users/imports`, {
     method: 'POST',
@@ -245,7 +245,7 @@ async function importAndWait (url: string, token: string, lines: string[], polle
     if (data.status !== 'Pending') {
       const now = performance.now()
       if (data.counters.failed > 0) console.log(`warning: ${data.counters.failed} lines failed`)
-      return { totalMs: now - started, appliedMs: now - accepted }
+      return { totalMs: now - started, appliedMs: now - accepted, reqId }
     }
     await sleep(pollMs)
   }

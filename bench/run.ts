@@ -6,9 +6,10 @@
 import { runCheckBench } from './check.js'
 import { runImportBench } from './import.js'
 import { runLoadBench } from './load.js'
+import { runRevertBench } from './revert.js'
 import { runVoiceBench } from './voice.js'
 
-const USAGE = 'usage: npm run bench -- <check|import|load|voice> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded] [--updates-only] [--mode rainbowvoice (check)]'
+const USAGE = 'usage: npm run bench -- <check|import|load|revert|voice> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded] [--updates-only] [--mode rainbowvoice (check)]'
 
 type Bench = (args: string[]) => Promise<void>
 
@@ -42,6 +43,10 @@ const BENCHES: Record<string, Bench> = {
     lines: intArg(args, 'lines', 20_000),
     modes: (stringArg(args, 'modes') ?? 'postgres,embedded').split(',') as Array<'postgres' | 'embedded'>,
     updatesOnly: args.includes('--updates-only'),
+  }),
+  revert: (args) => runRevertBench({
+    lines: intArg(args, 'lines', 20_000),
+    modes: (stringArg(args, 'modes') ?? 'embedded,postgres').split(',') as Array<'postgres' | 'embedded'>,
   }),
   voice: (args) => runVoiceBench({ lines: intArg(args, 'lines', 10_000) }),
   load: (args) => runLoadBench({

@@ -35,7 +35,7 @@ interface ImportView {
 interface LineError { lineNumber: number, column?: string, code: number | string, message: string }
 interface PlanLine { lineNumber: number, action: string, loginEmail: string, outcome: string, status: string, errorCode?: number, errorMsg?: string }
 interface DeletionSafeguard { deletions: number, companyUsers: number, maxDeletePercent: number, confirmationRequired: boolean }
-interface CheckAnswer { reqId?: string, mode: string, actions?: Record<string, number>, errors: LineError[], plan?: PlanLine[], deletionSafeguard?: DeletionSafeguard }
+interface CheckAnswer { reqId?: string, mode: string, actions?: Record<string, number>, errors: LineError[], plan?: PlanLine[], deletionSafeguard?: DeletionSafeguard, reverts?: string }
 
 const MODES = ['user', 'device', 'useranddevice'] as const
 
@@ -83,7 +83,11 @@ export async function check (ctx: Context, v: Values, [file]: string[]): Promise
   const http = sessionHttp(ctx)
   const path = `${MP}/users/imports${mode === 'useranddevice' ? '/synchronize' : ''}/check`
   const { data } = await http.json<{ data: CheckAnswer }>(csvRequest(path, await readCsv(file!), { delimiter: v.delimiter as string | undefined, companyId: v.company as string | undefined }))
-  const { out } = ctx
+  return showCheck(ctx.out, data, `${data.mode} file`)
+}
+
+/** A check's errors and plan, for a file or a revert; SOME_FAILED when a line would fail. */
+function showCheck (out: Output, data: CheckAnswer, what: string): number {
   for (const e of data.errors) out.event({ type: 'error', ...e }, `line ${e.lineNumber}${e.column ? ` ${e.column}` : ''}: ${e.message} (${e.code})`)
   const withError = new Set(data.errors.map((e) => e.lineNumber))
   // Lines that parse but would fail when applied (an update of an unknown user): the plan says so.
@@ -96,8 +100,8 @@ export async function check (ctx: Context, v: Values, [file]: string[]): Promise
   const confirm = guard?.confirmationRequired === true
     ? `; it deletes ${guard.deletions} of the company's ${guard.companyUsers} users (over ${guard.maxDeletePercent} %): import it with --confirm-deletes ${guard.deletions}`
     : ''
-  out.event({ type: 'check', reqId: data.reqId, mode: data.mode, lines: data.plan?.length, errors: data.errors.length, failedLines: failing, actions: data.actions, outcomes, deletionSafeguard: guard },
-    `${data.mode} file: ${data.errors.length} error(s), ${failing} failing line(s); plan ${JSON.stringify(outcomes)}${confirm}`)
+  out.event({ type: 'check', reqId: data.reqId, mode: data.mode, ...(data.reverts ? { reverts: data.reverts } : {}), lines: data.plan?.length, errors: data.errors.length, failedLines: failing, actions: data.actions, outcomes, deletionSafeguard: guard },
+    `${what}: ${data.errors.length} error(s), ${failing} failing line(s); plan ${JSON.stringify(outcomes)}${confirm}`)
   return failing > 0 ? SOME_FAILED : OK
 }
 
@@ -116,10 +120,15 @@ function showStatus (out: Output, view: ImportView): void {
 const details = (http: Http, reqId: string, format: 'small' | 'full') =>
   http.json<{ data: ImportView & { report?: ReportLine[] } }>({ path: `${MP}/users/imports/${encodeURIComponent(reqId)}/details`, query: { format } })
 
-export async function importFile (ctx: Context, v: Values, [file]: string[]): Promise<number> {
-  const mode = modeOf(v)
+function intervalOf (v: Values): number {
   const interval = v.interval === undefined ? 1 : Number(v.interval)
   if (!Number.isFinite(interval) || interval < 0.05 || interval > 3600) throw new UsageError('--interval must be a number of seconds between 0.05 and 3600')
+  return interval
+}
+
+export async function importFile (ctx: Context, v: Values, [file]: string[]): Promise<number> {
+  const mode = modeOf(v)
+  const interval = intervalOf(v)
   const http = sessionHttp(ctx)
   const path = `${MP}/users/imports${mode === 'useranddevice' ? '/synchronize' : ''}`
   const confirmDeletes = v['confirm-deletes'] as string | undefined
@@ -127,13 +136,35 @@ export async function importFile (ctx: Context, v: Values, [file]: string[]): Pr
   const query = { label: v.label as string | undefined, delimiter: v.delimiter as string | undefined, companyId: v.company as string | undefined, confirmDeletes }
   const { data } = await http.json<{ data: { reqId: string, status?: string, mode?: string } & Record<string, unknown> }>(csvRequest(path, await readCsv(file!), query))
   ctx.out.event({ type: 'import', ...data }, `Import ${data.reqId} accepted (${data.mode ?? ''} ${data.status ?? ''})`)
-  if (v.wait !== true) return OK
-  let view = (await details(http, data.reqId, 'small')).data
+  return v.wait === true ? follow(ctx, http, data.reqId, interval) : OK
+}
+
+/**
+ * Issue 18: `--check` shows the revert's dry run (last line first, conflicts as failing lines);
+ * otherwise the revert is asked for, and followed to its end with --wait, as an import is.
+ */
+export async function revert (ctx: Context, v: Values, [reqId]: string[]): Promise<number> {
+  const interval = intervalOf(v)
+  const http = sessionHttp(ctx)
+  const path = `${MP}/users/imports/${encodeURIComponent(reqId!)}/revert`
+  const query = { companyId: v.company as string | undefined }
+  if (v.check === true) {
+    const { data } = await http.json<{ data: CheckAnswer }>({ method: 'POST', path: `${path}/check`, query })
+    return showCheck(ctx.out, data, `revert of ${reqId!}`)
+  }
+  const { data } = await http.json<{ data: { reqId: string, status?: string, reverts?: string } & Record<string, unknown> }>({ method: 'POST', path, query: { ...query, label: v.label as string | undefined } })
+  ctx.out.event({ type: 'revert', ...data }, `Revert ${data.reqId} of ${reqId!} accepted (${data.status ?? ''})`)
+  return v.wait === true ? follow(ctx, http, data.reqId, interval) : OK
+}
+
+/** Polls an import (or a revert) until it has ended, showing progress; its exit code. */
+async function follow (ctx: Context, http: Http, reqId: string, interval: number): Promise<number> {
+  let view = (await details(http, reqId, 'small')).data
   const polled = view.status === 'Pending'
   while (view.status === 'Pending') {
     ctx.out.progress(view.counters.processed ?? 0, view.counters.total, view.status)
     await ctx.sleep(interval * 1000)
-    view = (await details(http, data.reqId, 'small')).data
+    view = (await details(http, reqId, 'small')).data
   }
   if (polled) ctx.out.progress(view.counters.total, view.counters.total, view.status)
   ctx.out.endProgress()

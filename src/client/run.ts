@@ -55,6 +55,17 @@ $MASSPROV_CONFIG_DIR, $XDG_CONFIG_HOME/massprov or ~/.config/massprov (client.js
     run: commands.report,
   },
   cancel: { args: ['REQID'], summary: 'cancel a Pending import', options: {}, help: '', run: commands.cancel },
+  revert: {
+    args: ['REQID'],
+    summary: 'revert an ended import (undo its applied lines); --check shows what it would do first',
+    options: { check: { type: 'boolean' }, wait: { type: 'boolean' }, interval: { type: 'string' }, label: { type: 'string' }, company: { type: 'string' } },
+    help: `  --check        the dry run: each line, last line first, with what it would put back and its conflicts
+  --wait         poll until the revert has ended, showing progress
+  --interval S   seconds between polls with --wait (default 1)
+  --label L      a description of the revert
+  --company ID   the import's company, when it is not yours`,
+    run: commands.revert,
+  },
   template: { args: ['MODE'], summary: 'print the CSV template of a mode (user, device, useranddevice)', options: {}, help: '', run: commands.template },
 }
 

@@ -7,7 +7,7 @@ export type EndedStatus = Exclude<ImportStatus, 'Pending'>
 export interface ImportRow {
   reqId: string
   companyId: string
-  operation: 'import' | 'synchronize' | 'rainbowvoice'
+  operation: 'import' | 'synchronize' | 'rainbowvoice' | 'revert'
   mode: string
   status: ImportStatus
   label: string | null
@@ -25,6 +25,10 @@ export interface ImportRow {
   endTime: Date | null
   /** rainbowvoice: what the applied lines did to the Cloud PBX (VoiceCounts); null in the other modes. */
   voiceCounts?: VoiceCounts | null
+  /** A revert: the reqId of the import it undoes (issue 18). */
+  reverts?: string | null
+  /** The reqId of the revert of this import, if there is one. */
+  revertedBy?: string | null
 }
 
 /** Counted from the voice plans of the lines that did not fail, chunk by chunk. */
@@ -55,12 +59,15 @@ export interface LineOutcome {
   userId: string | null
   errorCode: number | null
   errorMsg: string | null
+  /** The line's before-image (provisioning/undo.ts LineUndo), for a line that changed something. */
+  undo?: unknown
 }
 
 const SELECT = `SELECT req_id AS "reqId", company_id AS "companyId", operation, mode, status, label, options,
   command_id AS "commandId", requester_id AS "requesterId", requester_display_name AS "requesterDisplayName",
   total, processed, succeeded, failed, warnings, error_msg AS "errorMsg", start_time AS "startTime", end_time AS "endTime",
-  voice_counts AS "voiceCounts"
+  voice_counts AS "voiceCounts", reverts,
+  (SELECT r.req_id FROM imports r WHERE r.reverts = imports.req_id) AS "revertedBy"
   FROM imports`
 
 // Well under the 65,535-parameter limit per statement (6 arrays, one parameter each) and small transactions.
@@ -70,11 +77,11 @@ const INSERT_BATCH = 5000
  * Returns the stored start time, or undefined when an import with this reqId already exists (D2: the
  * same file twice). The answer must show the start time the reports will show.
  */
-export async function insertImport (q: Queryable, r: Omit<ImportRow, 'status' | 'processed' | 'succeeded' | 'failed' | 'warnings' | 'errorMsg' | 'startTime' | 'endTime'>): Promise<Date | undefined> {
+export async function insertImport (q: Queryable, r: Omit<ImportRow, 'status' | 'processed' | 'succeeded' | 'failed' | 'warnings' | 'errorMsg' | 'startTime' | 'endTime' | 'revertedBy'>): Promise<Date | undefined> {
   const rows = await q.query<{ startTime: Date }>(
-    `INSERT INTO imports (req_id, company_id, operation, mode, label, options, command_id, requester_id, requester_display_name, total)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10) ON CONFLICT (req_id) DO NOTHING RETURNING start_time AS "startTime"`,
-    [r.reqId, r.companyId, r.operation, r.mode, storableText(r.label), storableJson(r.options), r.commandId, r.requesterId, r.requesterDisplayName, r.total])
+    `INSERT INTO imports (req_id, company_id, operation, mode, label, options, command_id, requester_id, requester_display_name, total, reverts)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11) ON CONFLICT (req_id) DO NOTHING RETURNING start_time AS "startTime"`,
+    [r.reqId, r.companyId, r.operation, r.mode, storableText(r.label), storableJson(r.options), r.commandId, r.requesterId, r.requesterDisplayName, r.total, r.reverts ?? null])
   return rows[0]?.startTime
 }
 
@@ -141,17 +148,17 @@ export async function earlierPendingImport (q: Queryable, companyId: string, req
 }
 
 /**
- * Writes the chunk's results, advances the import's counters by them (one statement) and forgets the
+ * Writes the chunk's results with their before-images (issue 18), advances the import's counters by them (one statement) and forgets the
  * chunk's passwords (kept only until the line is applied). A result that exists already fails the
  * insert: the caller's transaction then rolls back whole.
  */
 export async function recordLineOutcomes (q: Queryable, reqId: string, outcomes: readonly LineOutcome[], withPassword: readonly number[]): Promise<void> {
-  const rows = outcomes.map((o) => ({ seq: o.seq, status: o.status, user_id: o.userId, error_code: o.errorCode, error_msg: o.errorMsg }))
+  const rows = outcomes.map((o) => ({ seq: o.seq, status: o.status, user_id: o.userId, error_code: o.errorCode, error_msg: o.errorMsg, ...(o.undo ? { undo: o.undo } : {}) }))
   await q.query(
     `WITH added AS (
-       INSERT INTO import_line_results (req_id, seq, status, user_id, error_code, error_msg)
-       SELECT $1, t.seq, t.status, t.user_id, t.error_code, t.error_msg
-         FROM jsonb_to_recordset($2::jsonb) AS t(seq int, status text, user_id char(24), error_code int, error_msg text)
+       INSERT INTO import_line_results (req_id, seq, status, user_id, error_code, error_msg, undo)
+       SELECT $1, t.seq, t.status, t.user_id, t.error_code, t.error_msg, t.undo
+         FROM jsonb_to_recordset($2::jsonb) AS t(seq int, status text, user_id char(24), error_code int, error_msg text, undo jsonb)
        RETURNING status)
      UPDATE imports SET processed = processed + (SELECT count(*) FROM added),
             succeeded = succeeded + (SELECT count(*) FROM added WHERE status = 'success'),

@@ -156,3 +156,28 @@ export async function detachNumbers (q: Queryable, numberIds: readonly string[])
   const rows = await q.query('UPDATE phone_numbers SET user_id = NULL, attached_at = NULL, updated_at = now() WHERE id = ANY($1::bpchar[]) RETURNING id', [numberIds])
   return rows.length
 }
+
+/** A revert brings back users a line deleted (D10 kept their rows): only those still deleted. */
+export async function restoreUsers (q: Queryable, userIds: readonly string[]): Promise<number> {
+  if (userIds.length === 0) return 0
+  const rows = await q.query('UPDATE users SET deleted_at = NULL, updated_at = now() WHERE id = ANY($1::bpchar[]) AND deleted_at IS NOT NULL RETURNING id', [userIds])
+  return rows.length
+}
+
+/** A revert sets back a password the line gave a user who had none. */
+export async function clearPasswords (q: Queryable, userIds: readonly string[]): Promise<void> {
+  if (userIds.length === 0) return
+  await q.query('UPDATE users SET password_hash = NULL WHERE id = ANY($1::bpchar[]) AND deleted_at IS NULL', [userIds])
+}
+
+export interface NumberRestore { numberId: string, userId: string | null, internalNumber: string | null, number: string | null, attachedAt: string | null }
+
+/** A revert puts numbers back exactly as a line found them: holder, numbers and attachment time. */
+export async function restoreNumbers (q: Queryable, numbers: readonly NumberRestore[]): Promise<number> {
+  if (numbers.length === 0) return 0
+  const rows = await q.query(
+    `UPDATE phone_numbers p SET user_id = t.u, internal_number = t.i, number = t.n, attached_at = t.a, updated_at = now()
+       FROM unnest($1::bpchar[], $2::bpchar[], $3::text[], $4::text[], $5::timestamptz[]) AS t(id, u, i, n, a) WHERE p.id = t.id RETURNING p.id`,
+    [numbers.map((n) => n.numberId), numbers.map((n) => n.userId), numbers.map((n) => n.internalNumber), numbers.map((n) => n.number), numbers.map((n) => n.attachedAt)])
+  return rows.length
+}

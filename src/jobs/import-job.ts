@@ -8,7 +8,10 @@ import {
 import { applyEntries, BatchRefused } from '../provisioning/apply.js'
 import { PlanCodes } from '../provisioning/codes.js'
 import { endImport, endPendingImport } from '../provisioning/import-end.js'
-import { planRows } from '../provisioning/plan.js'
+import { planRows, type Caller, type PlanEntry } from '../provisioning/plan.js'
+import { planRevertChunk, type RevertInput } from '../provisioning/revert.js'
+import { recordUndos, touchedIds } from '../provisioning/undo.js'
+import { loadUndoState } from '../db/revert-repository.js'
 import { countVoice } from '../provisioning/voice-plan.js'
 import { createCompanyScope } from '../services/company-scope.js'
 import { loadSnapshot } from '../provisioning/snapshot.js'
@@ -126,28 +129,40 @@ async function hashChunk (lines: readonly StoredLine[], hash: (password: string,
   return hashes
 }
 
-async function applyChunk (tx: Queryable, deps: ImportJobDeps, imp: ImportRow, due: StoredLine[], hashes: Map<number, string | null>, optimistic: boolean): Promise<void> {
+/** A file's lines planned as the check plans them, against the rows as they are in this transaction. */
+async function planFileChunk (tx: Queryable, imp: ImportRow, due: StoredLine[], caller: Caller): Promise<PlanEntry[]> {
   const rows: CsvRow[] = []
   const errors: LineError[] = []
-  const seqByLine = new Map<number, number>()
   for (const l of due) {
     const input = l.input as StoredInput
-    seqByLine.set(l.lineNumber, l.seq)
     rows.push({ lineNumber: l.lineNumber, action: l.action as CsvRow['action'], loginEmail: l.loginEmail ?? '', valid: input.valid, values: input.values ?? {}, raw: '' })
     if (input.error) errors.push({ lineNumber: l.lineNumber, ...input.error } as LineError)
   }
   const snapshot = await loadSnapshot(tx, imp.companyId, rows, { voice: imp.mode === 'rainbowvoice' })
+  return planRows(rows, errors, snapshot, { companyId: imp.companyId, nostrict: imp.options.nostrict === true, mode: imp.mode as Mode, caller })
+}
+
+async function applyChunk (tx: Queryable, deps: ImportJobDeps, imp: ImportRow, due: StoredLine[], hashes: Map<number, string | null>, optimistic: boolean): Promise<void> {
+  const seqByLine = new Map<number, number>()
+  for (const l of due) seqByLine.set(l.lineNumber, l.seq)
   const caller = await createCompanyScope(tx).requesterNow(imp.requesterId, imp.companyId)
-  const entries = planRows(rows, errors, snapshot, { companyId: imp.companyId, nostrict: imp.options.nostrict === true, mode: imp.mode as Mode, caller })
+  // A revert (issue 18) plans its lines from their before-images; its hashes are the ones it puts back.
+  const { entries, hashOf } = imp.operation === 'revert'
+    ? await planRevertChunk(tx, imp.companyId, caller, due.map((l) => ({ lineNumber: l.lineNumber, action: l.action, loginEmail: l.loginEmail ?? '', undo: (l.input as RevertInput).undo ?? null })))
+    : { entries: await planFileChunk(tx, imp, due, caller), hashOf: (lineNumber: number) => hashes.get(seqByLine.get(lineNumber)!) ?? null }
+  // Read before applying: the before-images are what the lines found.
+  const touched = touchedIds(entries)
+  const before = await loadUndoState(tx, touched.userIds, touched.numberIds)
   const results = await applyEntries(tx, entries, {
     logger: deps.logger.child({ reqId: imp.reqId, companyId: imp.companyId }),
     companyId: imp.companyId,
     xmppDomain: deps.xmppDomain,
-    passwordHash: (lineNumber) => hashes.get(seqByLine.get(lineNumber)!) ?? null,
+    passwordHash: hashOf,
     optimistic,
   })
+  const undos = recordUndos(before, entries, results, hashOf)
   const withPassword = due.filter((l) => 'password' in ((l.input as StoredInput).values ?? {})).map((l) => l.seq)
-  await recordLineOutcomes(tx, imp.reqId, results.map((r) => ({ ...r, seq: seqByLine.get(r.lineNumber)! })), withPassword)
+  await recordLineOutcomes(tx, imp.reqId, results.map((r, i) => ({ ...r, seq: seqByLine.get(r.lineNumber)!, undo: undos[i] })), withPassword)
   if (imp.mode === 'rainbowvoice') {
     // results[i] is entries[i]'s outcome: a line failed at apply time changed nothing.
     await addVoiceCounts(tx, imp.reqId, countVoice(entries.flatMap((e, i) => e.voice && results[i]!.status !== 'failed' ? [e.voice] : [])))

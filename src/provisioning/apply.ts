@@ -2,7 +2,8 @@ import type { Logger } from 'pino'
 import type { Queryable } from '../db/db.js'
 import { isTransientDbError, isUniqueViolation } from '../db/db.js'
 import {
-  attachNumbers, detachNumbers, insertProvisionedUsers, softDeleteUsers, updateProvisionedUsers, type NewProvisionedUser, type ProvisionedUserUpdate,
+  attachNumbers, clearPasswords, detachNumbers, insertProvisionedUsers, restoreNumbers, restoreUsers, softDeleteUsers, updateProvisionedUsers,
+  type NewProvisionedUser, type NumberRestore, type ProvisionedUserUpdate,
 } from '../db/users-write-repository.js'
 import {
   deleteSubscribers, holdDevices, insertSubscribers, releaseDevices, renumberSubscribers,
@@ -76,12 +77,13 @@ export async function applyEntries (tx: Queryable, entries: readonly PlanEntry[]
 function entityKeys (entry: PlanEntry): string[] {
   const keys = [`e:${entry.loginEmail.toLowerCase()}`]
   for (const op of entry.ops) {
-    if ('userId' in op) keys.push(`u:${op.userId}`)
+    // A number a revert gives back to no one names no user.
+    if ('userId' in op && op.userId !== null) keys.push(`u:${op.userId}`)
     if ('numberId' in op) keys.push(`n:${op.numberId}`)
     if ('itemId' in op) keys.push(`v:${op.itemId}`)
     if ('shortNumber' in op) keys.push(`s:${op.shortNumber}`)
     if (op.kind === 'subscribe' && op.previous !== null) keys.push(`s:${op.previous}`)
-    if (op.kind === 'createUser') keys.push(`e:${op.loginEmail.toLowerCase()}`)
+    if (op.kind === 'createUser' || op.kind === 'restoreUser') keys.push(`e:${op.loginEmail.toLowerCase()}`)
   }
   return keys
 }
@@ -120,7 +122,7 @@ async function applyBatch (tx: Queryable, batch: readonly PlanEntry[], ctx: Appl
 }
 
 /** The kind of change that touched fewer rows than planned, or null when every one did. */
-type ShortChange = 'updateUser' | 'deleteUser' | 'detach' | 'attach' | 'subscribe' | 'renumber' | 'unsubscribe' | VoiceChange | null
+type ShortChange = 'updateUser' | 'deleteUser' | 'restoreUser' | 'restoreNumber' | 'detach' | 'attach' | 'subscribe' | 'renumber' | 'unsubscribe' | VoiceChange | null
 type VoiceChange = `${'hold' | 'release'}:${VoiceTable}`
 
 /**
@@ -133,13 +135,21 @@ async function applyTogether (tx: Queryable, batch: readonly PlanEntry[], ctx: A
   const deletes: string[] = []
   const detaches: string[] = []
   const attaches: Array<Extract<Op, { kind: 'attach' }>> = []
+  const restores: string[] = []
+  const numbers: NumberRestore[] = []
+  const cleared: string[] = []
   const voice = new VoiceChanges()
   for (const entry of batch) {
     for (const op of entry.ops) {
       switch (op.kind) {
         case 'createUser': creates.push(newUser(op, entry.lineNumber, ctx)); break
-        case 'updateUser': updates.push({ id: op.userId, fields: op.fields, passwordHash: op.password ? ctx.passwordHash(entry.lineNumber) : null }); break
+        case 'updateUser':
+          updates.push({ id: op.userId, fields: op.fields, passwordHash: op.password ? ctx.passwordHash(entry.lineNumber) : null })
+          if (op.clearPassword) cleared.push(op.userId)
+          break
         case 'deleteUser': deletes.push(op.userId); break
+        case 'restoreUser': restores.push(op.userId); break
+        case 'restoreNumber': numbers.push(op); break
         case 'detach': detaches.push(op.numberId); break
         case 'attach': attaches.push(op); break
         default: voice.add(op, ctx.companyId)
@@ -147,10 +157,14 @@ async function applyTogether (tx: Queryable, batch: readonly PlanEntry[], ctx: A
     }
   }
   await insertProvisionedUsers(tx, creates)
+  // Restored before updated: a revert may set back fields of a user it brings back.
+  if (await restoreUsers(tx, restores) !== restores.length) return 'restoreUser'
   if (await updateProvisionedUsers(tx, updates) !== updates.length) return 'updateUser'
+  await clearPasswords(tx, cleared)
   if (await softDeleteUsers(tx, deletes) !== deletes.length) return 'deleteUser'
   if (await detachNumbers(tx, detaches) !== detaches.length) return 'detach'
   if (await attachNumbers(tx, attaches) !== attaches.length) return 'attach'
+  if (await restoreNumbers(tx, numbers) !== numbers.length) return 'restoreNumber'
   return voice.apply(tx)
 }
 
@@ -191,6 +205,8 @@ const TABLES = ['sip_devices', 'ddi_numbers'] as const
 const SHORT_FAILURES = {
   updateUser: [PlanCodes.userNotFound, 'the user was deleted meanwhile'],
   deleteUser: [PlanCodes.userNotFound, 'the user was deleted meanwhile'],
+  restoreUser: [PlanCodes.revertValueChanged, 'the user could not be restored: it was restored or changed meanwhile'],
+  restoreNumber: [PlanCodes.revertNumberChanged, 'the number could not be put back'],
   attach: [PlanCodes.failedToAttachExtension, 'the extension could not be attached'],
   detach: [PlanCodes.failedToDetachExtension, 'the extension could not be detached'],
   subscribe: [PlanCodes.subscriberCreationFailed, 'the subscriber could not be created: its short number was taken meanwhile'],

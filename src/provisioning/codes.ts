@@ -49,6 +49,17 @@ export const PlanCodes = {
   outsideCallerRights: 3102,
   /** create of a loginEmail already in use (contract §6 409600 userAlreadyExist). */
   userAlreadyExists: 409600,
+  // Revert of an import (issue 18, revert-plan.ts): a line of the revert that cannot undo its line.
+  /** A value the line set (a field, the password, a deletion) was changed since, by a later import or by hand. */
+  revertValueChanged: 3111,
+  /** The user the line deleted cannot be brought back: its login e-mail is another live user's now. */
+  revertLoginEmailTaken: 3112,
+  /** A number the line attached or detached is held by someone else now, or was changed since (or its holder before is gone). */
+  revertNumberChanged: 3113,
+  /** The user the line created or updated was deleted since (or no longer exists in the company). */
+  revertUserDeleted: 3114,
+  /** The line changed what a revert does not restore (the Rainbow Voice subscriber, SIP device or DDI of a deleted user). */
+  revertNotReversible: 3115,
   /** The import was cancelled (D16) before this line was applied. */
   cancelled: 3197,
   /** The import failed as a whole (D16: retries used up, or no worker made progress) before this line was applied. */

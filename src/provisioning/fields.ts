@@ -121,7 +121,8 @@ export function diffFields (requested: UserFields, current: PlannedUser | undefi
   return changes
 }
 
-function sameValue (a: unknown, b: unknown): boolean {
+/** Equal as stored: null and absent alike, objects whatever their key order (jsonb). */
+export function sameValue (a: unknown, b: unknown): boolean {
   if (a === b) return true
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false
   return canonical(a) === canonical(b)

@@ -16,13 +16,20 @@ import { VoicePlanner, type Profile, type VoiceOp, type VoicePlan } from './voic
 
 export type Op =
   | { kind: 'createUser', userId: string, loginEmail: string, fields: UserFields, password: string | null }
-  | { kind: 'updateUser', userId: string, fields: UserFields, password: string | null }
+  | { kind: 'updateUser', userId: string, fields: UserFields, password: string | null, clearPassword?: true }
   | { kind: 'deleteUser', userId: string }
   | { kind: 'attach', numberId: string, userId: string, internalNumber: string | null, number: string | null }
   | { kind: 'detach', numberId: string }
+  | RevertOp
   | VoiceOp
 
-export type Outcome = 'create' | 'update' | 'unchanged' | 'delete' | 'attach' | 'force_attach' | 'detach' | 'error'
+/** What only a revert does (revert-plan.ts): bring a deleted user back, put a number back as it was. */
+export type RevertOp =
+  | { kind: 'restoreUser', userId: string, loginEmail: string }
+  | { kind: 'restoreNumber', numberId: string, userId: string | null, internalNumber: string | null, number: string | null, attachedAt: string | null }
+
+/** `restore`: a revert line that brings back a user the import deleted. */
+export type Outcome = 'create' | 'update' | 'unchanged' | 'delete' | 'restore' | 'attach' | 'force_attach' | 'detach' | 'error'
 
 export interface DevicePlan {
   outcome: 'attach' | 'force_attach' | 'detach' | 'unchanged'

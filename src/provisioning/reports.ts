@@ -20,6 +20,8 @@ export function importView (imp: ImportRow) {
     ...(imp.endTime ? { endTime: imp.endTime.toISOString() } : {}),
     ...(imp.commandId ? { commandId: imp.commandId } : {}),
     ...(imp.errorMsg ? { errorMsg: imp.errorMsg } : {}),
+    ...(imp.operation === 'revert' ? { operation: 'revert' as const, reverts: imp.reverts ?? null } : {}),
+    revertedBy: imp.revertedBy ?? null,
     counters: {
       succeeded: imp.succeeded,
       failed: imp.failed,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { setImmediate as turn } from 'node:timers/promises'
 
-export type Operation = 'import' | 'synchronize' | 'rainbowvoice' | 'check' | 'synchronize-check' | 'rainbowvoice-check'
+export type Operation = 'import' | 'synchronize' | 'rainbowvoice' | 'revert' | 'check' | 'synchronize-check' | 'rainbowvoice-check'
 
 /** Hashing 25 MB in one call holds the event loop ~60 ms; a megabyte per turn keeps /health answering. */
 const SLICE = 1024 * 1024

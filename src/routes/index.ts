@@ -21,6 +21,7 @@ import checks from './massprovisioning/checks.js'
 import commandReports, { commandRefusals } from './massprovisioning/command-reports.js'
 import template from './massprovisioning/template.js'
 import imports from './massprovisioning/imports.js'
+import reverts from './massprovisioning/reverts.js'
 import enduser from './enduser/index.js'
 import userList from './massprovisioning/user-list.js'
 import consolePlugin from './console.js'
@@ -80,6 +81,7 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
     await scope.register(commandReports, { prefix: MASSPRO_PREFIX, db: opts.db })
     await scope.register(template, { prefix: MASSPRO_PREFIX })
     await scope.register(imports, { prefix: MASSPRO_PREFIX, db: opts.db, queue: opts.queue, maxDeletePercent: opts.maxDeletePercent })
+    await scope.register(reverts, { prefix: MASSPRO_PREFIX, db: opts.db, queue: opts.queue })
     await scope.register(userList, { prefix: MASSPRO_PREFIX, db: opts.db })
   })
 }

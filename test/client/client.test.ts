@@ -167,6 +167,27 @@ describe('massprov-client', () => {
     expect(r.stderr).toMatch(/409 .*has already ended \(Terminated\)/)
   })
 
+  it('revert --check shows the plan, exit 0; revert --wait undoes the import, exit 0; a second revert exits 1 with the 409', async () => {
+    const check = await client(['revert', finished, '--check'])
+    expect(check.code, check.stderr).toBe(0)
+    expect(jsonLines(check).at(-1)).toMatchObject({ type: 'check', reverts: finished, errors: 0, failedLines: 0, outcomes: { delete: 1 } })
+    const r = await client(['revert', finished, '--wait', '--interval', '0.1'])
+    expect(r.code, r.stderr).toBe(0)
+    const events = jsonLines(r)
+    expect(events[0]).toMatchObject({ type: 'revert', operation: 'revert', reverts: finished, reqId: expect.stringMatching(/^[0-9a-f]{64}$/) })
+    expect(events.at(-1)).toMatchObject({ type: 'status', status: 'Terminated', operation: 'revert', counters: { succeeded: 1, failed: 0, total: 1 } })
+    const again = await client(['revert', finished])
+    expect(again.code).toBe(1)
+    expect(again.stderr).toMatch(/409 .*already reverted/)
+    // A line in conflict: the revert of the revert would bring the user back, but its login e-mail was taken meanwhile (3112), exit 2.
+    const revertId = events[0]!.reqId as string
+    const [line] = await tdb.db.query<{ e: string }>('SELECT login_email AS e FROM import_lines WHERE req_id = $1', [revertId])
+    await addUser(tdb.db, world.companyA, line!.e)
+    const conflict = await client(['revert', revertId, '--check'])
+    expect(conflict.code).toBe(2)
+    expect(jsonLines(conflict).find((e) => e.type === 'error')).toMatchObject({ code: 3112 })
+  })
+
   it('import --wait with a failing line exits 2; report --failed --csv escapes a formula cell', async () => {
     const formula = `=cmd-${Date.now()}@example.com`
     const r = await client(['import', csv(['__action__;loginEmail;firstName', `create;${email('d')};D`, `update;${formula};X`]), '--wait', '--interval', '0.1'])
