@@ -32,8 +32,8 @@ describe.each(dbKinds())('revert of an import on %s', (kind) => {
 
   beforeAll(async () => {
     tdb = await openTestDb(kind)
-    ia = await buildImportApp(tdb.db, { chunkSize: 2 })
-    stalled = await buildImportApp(tdb.db, { queue: false })
+    ia = await buildImportApp(tdb.db, { chunkSize: 2, maxDeletePercent: 100 }) // the safeguard has its own tests; these files delete on purpose
+    stalled = await buildImportApp(tdb.db, { queue: false, maxDeletePercent: 100 })
   })
   afterAll(async () => {
     await ia?.queue?.drained()
