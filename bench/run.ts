@@ -6,9 +6,10 @@
 import { runCheckBench } from './check.js'
 import { runImportBench } from './import.js'
 import { runLoadBench } from './load.js'
+import { runPoolBench } from './pool.js'
 import { runVoiceBench } from './voice.js'
 
-const USAGE = 'usage: npm run bench -- <check|import|load|voice> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded] [--updates-only] [--mode rainbowvoice (check)]'
+const USAGE = 'usage: npm run bench -- <check|import|load|pool|voice> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded] [--updates-only] [--mode rainbowvoice (check)] [--reps R] [--threads T] (pool)'
 
 type Bench = (args: string[]) => Promise<void>
 
@@ -42,6 +43,12 @@ const BENCHES: Record<string, Bench> = {
     lines: intArg(args, 'lines', 20_000),
     modes: (stringArg(args, 'modes') ?? 'postgres,embedded').split(',') as Array<'postgres' | 'embedded'>,
     updatesOnly: args.includes('--updates-only'),
+  }),
+  pool: (args) => runPoolBench({
+    lines: intArg(args, 'lines', 50_000),
+    reps: intArg(args, 'reps', 5),
+    threads: intArg(args, 'threads', 2),
+    seed: intArg(args, 'seed', 42),
   }),
   voice: (args) => runVoiceBench({ lines: intArg(args, 'lines', 10_000) }),
   load: (args) => runLoadBench({

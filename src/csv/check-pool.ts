@@ -2,7 +2,7 @@ import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { BatchSetup, RecordBatch } from './batches.js'
-import type { CheckReply, CheckTask } from './check-worker.js'
+import type { CheckReply, CheckTask } from './check-task.js'
 import type { CheckedLines } from './rows.js'
 import type { LineThreads } from './parse-options.js'
 
