@@ -11,11 +11,13 @@
  *    the check does: the pool's own share of a check, nothing planned;
  *  - check: checkCsv of the whole file against a fresh PGlite seeded with the users its update and
  *    delete lines name (the route's work without HTTP: parsing on the pool while this thread plans).
- * For each: wall time, RSS growth (peak - before, sampled by a thread every 20 ms) and the event
+ * For each: wall time, CPU time (the process's, all threads, and its main thread's alone, which
+ * the machine's load disturbs far less than wall time), RSS growth (peak - before, sampled by a thread every 20 ms) and the event
  * loop's delay p99 (monitorEventLoopDelay, 10 ms resolution; /health waits on the same loop).
  * Printed: every run, then per measurement the medians of each variant, piscina/hand-written of the
  * medians and the spread of the paired ratios, and the spread of each variant alone (the noise).
  */
+import { readFileSync } from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { loadavg } from 'node:os'
 import { createCheckPool, type CheckPool } from '../src/csv/check-pool.js'
@@ -32,6 +34,8 @@ export interface PoolBenchOptions { lines: number, reps: number, threads: number
 
 const CALLER = { id: 'b'.repeat(24), rank: 1 }
 const COLD_LINES = 4000
+/** USER_HZ of /proc's utime and stime: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100
 const VARIANTS = [
   { name: 'hand-written', create: createCheckPool },
   { name: 'piscina', create: createPiscinaCheckPool },
@@ -40,7 +44,7 @@ type VariantName = typeof VARIANTS[number]['name']
 const KINDS = ['cold', 'parse', 'check'] as const
 type Kind = typeof KINDS[number]
 
-interface Run { ms: number, rssGrowth: number, loopP99Ms: number }
+interface Run { ms: number, cpuMs: number, mainCpuMs: number, rssGrowth: number, loopP99Ms: number }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 const median = (xs: readonly number[]) => {
@@ -72,14 +76,19 @@ export async function runPoolBench (opts: PoolBenchOptions): Promise<void> {
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
     const t = performance.now()
+    const cpu = process.cpuUsage()
+    const mainCpu = mainThreadCpuMs()
     try {
       await fn()
     } finally {
       loop.disable()
     }
     const ms = performance.now() - t
+    const used = process.cpuUsage(cpu)
+    const cpuMs = (used.user + used.system) / 1000
+    const mainCpuMs = mainThreadCpuMs() - mainCpu
     const rss = await sampler.stop()
-    return { ms, rssGrowth: Math.max(0, rss.peak - before), loopP99Ms: loop.percentile(99) / 1e6 }
+    return { ms, cpuMs, mainCpuMs, rssGrowth: Math.max(0, rss.peak - before), loopP99Ms: loop.percentile(99) / 1e6 }
   }
   const parse = (pool: CheckPool, body: Buffer) => parseCsv(body, { endpoint: 'import', pool, keepRaw: false, onRows: () => {} })
   const check = (pool: CheckPool) => checkCsv(db, { companyId, endpoint: 'import', body: bytes, nostrict: false, caller: CALLER, lineThreads: pool, threadedBytes: 0 })
@@ -89,7 +98,7 @@ export async function runPoolBench (opts: PoolBenchOptions): Promise<void> {
   const record = (v: VariantName, k: Kind, r: Run, rep: number) => {
     const key = `${v}/${k}`
     runs.set(key, [...(runs.get(key) ?? []), r])
-    console.log(`rep ${rep} ${v.padEnd(12)} ${k.padEnd(5)} ${(r.ms / 1000).toFixed(3).padStart(7)} s  rss +${(r.rssGrowth / 1e6).toFixed(1).padStart(6)} MB  loop p99 ${r.loopP99Ms.toFixed(1).padStart(6)} ms  (load ${load()})`)
+    console.log(`rep ${rep} ${v.padEnd(12)} ${k.padEnd(5)} ${(r.ms / 1000).toFixed(3).padStart(7)} s  cpu ${(r.cpuMs / 1000).toFixed(2).padStart(6)} s (main ${(r.mainCpuMs / 1000).toFixed(2).padStart(6)} s)  rss +${(r.rssGrowth / 1e6).toFixed(1).padStart(6)} MB  loop p99 ${r.loopP99Ms.toFixed(1).padStart(6)} ms  (load ${load()})`)
   }
   try {
     for (const v of VARIANTS) {
@@ -119,6 +128,8 @@ export async function runPoolBench (opts: PoolBenchOptions): Promise<void> {
   console.log(`load average at end ${load()}`)
   const metrics = [
     { name: 'time', of: (r: Run) => r.ms, unit: 'ms' },
+    { name: 'cpu', of: (r: Run) => r.cpuMs, unit: 'ms' },
+    { name: 'main_cpu', of: (r: Run) => r.mainCpuMs, unit: 'ms' },
     { name: 'rss', of: (r: Run) => r.rssGrowth / 1e6, unit: 'MB' },
     { name: 'loop_p99', of: (r: Run) => r.loopP99Ms, unit: 'ms' },
   ]
@@ -135,6 +146,13 @@ export async function runPoolBench (opts: PoolBenchOptions): Promise<void> {
         `hand-written ${spread(av)}, piscina ${spread(bv)} ${m.unit})`)
     }
   }
+}
+
+/** CPU time of this process's main thread (the event loop's), from /proc (Linux); its tid is the pid. */
+function mainThreadCpuMs (): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 1000 / CLOCK_TICKS
 }
 
 /** The first `count` lines of the file (header included). */
