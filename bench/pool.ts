@@ -14,14 +14,16 @@
  * For each: wall time, CPU time (the process's, all threads, and its main thread's alone, which
  * the machine's load disturbs far less than wall time), RSS growth (peak - before, sampled by a thread every 20 ms) and the event
  * loop's delay p99 (monitorEventLoopDelay, 10 ms resolution; /health waits on the same loop).
- * Printed: every run, then per measurement the medians of each variant, piscina/hand-written of the
+ * `--only parse,check` leaves the others out; `--atomics disabled` sets piscina's
+ * atomics option (default sync); `--reverse` runs piscina first in each repetition
+ * (B/A/B/A), to see whether the order weighs on the ratios. Printed: every run, then per measurement the medians of each variant, piscina/hand-written of the
  * medians and the spread of the paired ratios, and the spread of each variant alone (the noise).
  */
 import { readFileSync } from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { loadavg } from 'node:os'
 import { createCheckPool, type CheckPool } from '../src/csv/check-pool.js'
-import { createPiscinaCheckPool } from '../src/csv/check-pool-piscina.js'
+import { createPiscinaCheckPool } from './piscina-check-pool.js'
 import { parseCsv } from '../src/csv/parse.js'
 import { migrate } from '../src/db/migrate.js'
 import { openPglite } from '../src/db/pglite.js'
@@ -30,17 +32,13 @@ import { createTenantService } from '../src/services/tenants.js'
 import { getGc, seedExisting, startRssSampler } from './check.js'
 import { generateCsv } from './csv-generate.js'
 
-export interface PoolBenchOptions { lines: number, reps: number, threads: number, seed: number }
+export interface PoolBenchOptions { lines: number, reps: number, threads: number, seed: number, only?: readonly string[] | undefined, reverse?: boolean | undefined, atomics?: 'sync' | 'async' | 'disabled' | undefined }
 
 const CALLER = { id: 'b'.repeat(24), rank: 1 }
 const COLD_LINES = 4000
 /** USER_HZ of /proc's utime and stime: 100 on every Linux this runs on. */
 const CLOCK_TICKS = 100
-const VARIANTS = [
-  { name: 'hand-written', create: createCheckPool },
-  { name: 'piscina', create: createPiscinaCheckPool },
-] as const
-type VariantName = typeof VARIANTS[number]['name']
+type VariantName = 'hand-written' | 'piscina'
 const KINDS = ['cold', 'parse', 'check'] as const
 type Kind = typeof KINDS[number]
 
@@ -56,6 +54,12 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')
 
 export async function runPoolBench (opts: PoolBenchOptions): Promise<void> {
   const gc = getGc()
+  const variants: Array<{ name: VariantName, create: (threads: number) => CheckPool }> = [
+    { name: 'hand-written', create: (threads) => createCheckPool(threads) },
+    { name: 'piscina', create: (threads) => createPiscinaCheckPool(threads, undefined, opts.atomics) },
+  ]
+  const order = opts.reverse === true ? [...variants].reverse() : variants
+  const wanted = (k: Kind) => opts.only === undefined || opts.only.includes(k)
   const generated = generateCsv({ lines: opts.lines, seed: opts.seed })
   const bytes = Buffer.from(generated.text, 'utf8')
   const small = prefix(bytes, COLD_LINES + 1)
@@ -65,7 +69,7 @@ export async function runPoolBench (opts: PoolBenchOptions): Promise<void> {
   const tenants = createTenantService({ db, xmppDomain: 'localhost' })
   const { companyId } = await tenants.createCompany({ name: 'Acme Bench', organization: 'Acme Group' })
   await seedExisting(db, companyId, generated.existing)
-  console.log(`file: ${opts.lines} lines, ${(bytes.length / 1e6).toFixed(1)} MB; cold file ${COLD_LINES} lines, ${(small.length / 1e6).toFixed(2)} MB; ${opts.threads} threads, ${opts.reps} repetitions A/B/A/B; load average at start ${load()}`)
+  console.log(`file: ${opts.lines} lines, ${(bytes.length / 1e6).toFixed(1)} MB; cold file ${COLD_LINES} lines, ${(small.length / 1e6).toFixed(2)} MB; ${opts.threads} threads, ${opts.reps} repetitions ${opts.reverse === true ? 'B/A/B/A (piscina first)' : 'A/B/A/B (hand-written first)'}; piscina atomics ${opts.atomics ?? 'sync'}; load average at start ${load()}`)
 
   const measure = async (fn: () => Promise<unknown>): Promise<Run> => {
     gc()
@@ -101,23 +105,25 @@ export async function runPoolBench (opts: PoolBenchOptions): Promise<void> {
     console.log(`rep ${rep} ${v.padEnd(12)} ${k.padEnd(5)} ${(r.ms / 1000).toFixed(3).padStart(7)} s  cpu ${(r.cpuMs / 1000).toFixed(2).padStart(6)} s (main ${(r.mainCpuMs / 1000).toFixed(2).padStart(6)} s)  rss +${(r.rssGrowth / 1e6).toFixed(1).padStart(6)} MB  loop p99 ${r.loopP99Ms.toFixed(1).padStart(6)} ms  (load ${load()})`)
   }
   try {
-    for (const v of VARIANTS) {
+    for (const v of variants) {
       const pool = v.create(opts.threads)
       pools.set(v.name, pool)
       await parse(pool, bytes) // warm-up: threads started, modules compiled
       await check(pool)
     }
     for (let rep = 1; rep <= opts.reps; rep++) {
-      for (const v of VARIANTS) {
-        const fresh = v.create(opts.threads)
-        try {
-          record(v.name, 'cold', await measure(() => parse(fresh, small)), rep)
-        } finally {
-          await fresh.close()
+      for (const v of order) {
+        if (wanted('cold')) {
+          const fresh = v.create(opts.threads)
+          try {
+            record(v.name, 'cold', await measure(() => parse(fresh, small)), rep)
+          } finally {
+            await fresh.close()
+          }
         }
         const pool = pools.get(v.name) as CheckPool
-        record(v.name, 'parse', await measure(() => parse(pool, bytes)), rep)
-        record(v.name, 'check', await measure(() => check(pool)), rep)
+        if (wanted('parse')) record(v.name, 'parse', await measure(() => parse(pool, bytes)), rep)
+        if (wanted('check')) record(v.name, 'check', await measure(() => check(pool)), rep)
       }
     }
   } finally {
@@ -133,7 +139,7 @@ export async function runPoolBench (opts: PoolBenchOptions): Promise<void> {
     { name: 'rss', of: (r: Run) => r.rssGrowth / 1e6, unit: 'MB' },
     { name: 'loop_p99', of: (r: Run) => r.loopP99Ms, unit: 'ms' },
   ]
-  for (const k of KINDS) {
+  for (const k of KINDS.filter(wanted)) {
     const a = runs.get(`hand-written/${k}`) ?? []
     const b = runs.get(`piscina/${k}`) ?? []
     for (const m of metrics) {

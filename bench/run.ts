@@ -9,7 +9,7 @@ import { runLoadBench } from './load.js'
 import { runPoolBench } from './pool.js'
 import { runVoiceBench } from './voice.js'
 
-const USAGE = 'usage: npm run bench -- <check|import|load|pool|voice> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded] [--updates-only] [--mode rainbowvoice (check)] [--reps R] [--threads T] (pool)'
+const USAGE = 'usage: npm run bench -- <check|import|load|pool|voice> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded] [--updates-only] [--mode rainbowvoice (check)] [--reps R] [--threads T] [--only cold,parse,check] [--reverse] [--atomics sync|async|disabled] (pool)'
 
 type Bench = (args: string[]) => Promise<void>
 
@@ -31,6 +31,11 @@ function stringArg (args: string[], name: string): string | undefined {
 
 class UsageError extends Error {}
 
+function atomicsArg (v: string | undefined): 'sync' | 'async' | 'disabled' | undefined {
+  if (v === undefined || v === 'sync' || v === 'async' || v === 'disabled') return v
+  throw new UsageError('--atomics is sync, async or disabled')
+}
+
 const BENCHES: Record<string, Bench> = {
   check: (args) => runCheckBench({
     lines: intArg(args, 'lines', 100_000),
@@ -49,6 +54,9 @@ const BENCHES: Record<string, Bench> = {
     reps: intArg(args, 'reps', 5),
     threads: intArg(args, 'threads', 2),
     seed: intArg(args, 'seed', 42),
+    only: stringArg(args, 'only')?.split(','),
+    reverse: args.includes('--reverse'),
+    atomics: atomicsArg(stringArg(args, 'atomics')),
   }),
   voice: (args) => runVoiceBench({ lines: intArg(args, 'lines', 10_000) }),
   load: (args) => runLoadBench({

@@ -2,7 +2,6 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { readdirSync, readFileSync } from 'node:fs'
 import type { BatchSetup } from '../../src/csv/batches.js'
 import { createCheckPool } from '../../src/csv/check-pool.js'
-import { createPiscinaCheckPool } from '../../src/csv/check-pool-piscina.js'
 import type { ParseOptions } from '../../src/csv/parse-options.js'
 import type { CsvRow, LineError } from '../../src/csv/types.js'
 import { childEnv, spawnNode, within, type Proc } from '../helpers/processes.js'
@@ -38,7 +37,7 @@ function checkingThreads (): number {
   return n
 }
 
-describe.each([['check-pool', createCheckPool, 'createCheckPool'], ['check-pool-piscina', createPiscinaCheckPool, 'createPiscinaCheckPool']] as const)('lines checked on worker threads (%s)', (file, createCheckPool, factory) => {
+describe('lines checked on worker threads', () => {
   const pool = createCheckPool(2)
   afterAll(() => pool.close())
 
@@ -158,7 +157,7 @@ describe.each([['check-pool', createCheckPool, 'createCheckPool'], ['check-pool-
   it('never keep a process alive once idle', async () => {
     const procs: Proc[] = []
     const script = `
-      import { ${factory} as createCheckPool } from './src/csv/${file}.ts'
+      import { createCheckPool } from './src/csv/check-pool.ts'
       import { parseCsv } from './src/csv/parse.ts'
       const text = '${HEADER}\\n' + Array.from({ length: 5000 }, (_, i) => 'create;u' + i + '@example.com;;F;L;;FRA').join('\\n') + '\\n'
       const r = await parseCsv(text, { endpoint: 'import', pool: createCheckPool(2) })

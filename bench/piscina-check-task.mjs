@@ -1,5 +1,5 @@
-// piscina's filename for the line-checking threads under tsx and vitest, whose loaders a worker
-// thread does not get on Node 20 (not even from execArgv): registers tsx, then loads check-task.ts.
+// piscina's filename for bench/piscina-check-pool.ts: under tsx a worker thread gets no loader on
+// Node 20 (not even from execArgv), so this registers tsx, then loads src/csv/check-task.ts.
 // Plain JavaScript without top-level await, so that piscina's require() of it succeeds.
 import { workerData } from 'node:worker_threads'
 
