@@ -104,12 +104,18 @@ export async function runPoolBench (opts: PoolBenchOptions): Promise<void> {
     runs.set(key, [...(runs.get(key) ?? []), r])
     console.log(`rep ${rep} ${v.padEnd(12)} ${k.padEnd(5)} ${(r.ms / 1000).toFixed(3).padStart(7)} s  cpu ${(r.cpuMs / 1000).toFixed(2).padStart(6)} s (main ${(r.mainCpuMs / 1000).toFixed(2).padStart(6)} s)  rss +${(r.rssGrowth / 1e6).toFixed(1).padStart(6)} MB  loop p99 ${r.loopP99Ms.toFixed(1).padStart(6)} ms  (load ${load()})`)
   }
+  let answer: string | undefined
   try {
     for (const v of variants) {
       const pool = v.create(opts.threads)
       pools.set(v.name, pool)
-      await parse(pool, bytes) // warm-up: threads started, modules compiled
-      await check(pool)
+      // Warm-up (threads started, modules compiled), and both pools must give the same answer.
+      const parsed = await parse(pool, bytes)
+      const checked = await check(pool)
+      const seen = `${parsed.dataLines} lines, ${checked.errorCount} errors`
+      console.log(`warm-up ${v.name}: ${seen}`)
+      if (answer !== undefined && answer !== seen) throw new Error(`the pools disagree: ${answer} against ${seen}`)
+      answer = seen
     }
     for (let rep = 1; rep <= opts.reps; rep++) {
       for (const v of order) {
