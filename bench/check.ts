@@ -72,7 +72,7 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`
 
 /** A full GC between measurements, so garbage of one step is not counted in the next one's RSS. */
-function getGc (): () => void {
+export function getGc (): () => void {
   setFlagsFromString('--expose-gc')
   return runInNewContext('gc') as () => void
 }
@@ -239,7 +239,7 @@ function baseline (bytes: Buffer, schema: ReturnType<typeof compileRowSchema>['s
 }
 
 /** The users the update and delete lines name, inserted in one statement. */
-async function seedExisting (db: Db, companyId: string, users: readonly ExistingUser[]): Promise<void> {
+export async function seedExisting (db: Db, companyId: string, users: readonly ExistingUser[]): Promise<void> {
   if (users.length === 0) return
   const ids = users.map(() => newId())
   await db.query(
@@ -349,7 +349,7 @@ function startHealthPoller (base: string, intervalMs = HEALTH_INTERVAL_MS) {
 }
 
 /** RSS of the whole process, sampled every 20 ms by a worker thread: its timer fires even while the main event loop is blocked. */
-function startRssSampler () {
+export function startRssSampler () {
   // [0] stop flag, [1] peak RSS, [2] samples, [3] ms from the worker's start to the peak, [4] worker start (performance.timeOrigin-relative, main's clock)
   const shared = new Float64Array(new SharedArrayBuffer(8 * 5))
   const code = `

@@ -6,10 +6,11 @@
 import { runCheckBench } from './check.js'
 import { runImportBench } from './import.js'
 import { runLoadBench } from './load.js'
+import { runPoolBench } from './pool.js'
 import { runRevertBench } from './revert.js'
 import { runVoiceBench } from './voice.js'
 
-const USAGE = 'usage: npm run bench -- <check|import|load|revert|voice> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded] [--updates-only] [--mode rainbowvoice (check)]'
+const USAGE = 'usage: npm run bench -- <check|import|load|pool|revert|voice> [--lines N] [--seed S] [--phases] [--profile FILE.cpuprofile] [--modes postgres,embedded] [--updates-only] [--mode rainbowvoice (check)] [--reps R] [--threads T] [--only cold,parse,check] [--reverse] [--atomics sync|async|disabled] (pool)'
 
 type Bench = (args: string[]) => Promise<void>
 
@@ -31,6 +32,11 @@ function stringArg (args: string[], name: string): string | undefined {
 
 class UsageError extends Error {}
 
+function atomicsArg (v: string | undefined): 'sync' | 'async' | 'disabled' | undefined {
+  if (v === undefined || v === 'sync' || v === 'async' || v === 'disabled') return v
+  throw new UsageError('--atomics is sync, async or disabled')
+}
+
 const BENCHES: Record<string, Bench> = {
   check: (args) => runCheckBench({
     lines: intArg(args, 'lines', 100_000),
@@ -47,6 +53,15 @@ const BENCHES: Record<string, Bench> = {
   revert: (args) => runRevertBench({
     lines: intArg(args, 'lines', 20_000),
     modes: (stringArg(args, 'modes') ?? 'embedded,postgres').split(',') as Array<'postgres' | 'embedded'>,
+  }),
+  pool: (args) => runPoolBench({
+    lines: intArg(args, 'lines', 50_000),
+    reps: intArg(args, 'reps', 5),
+    threads: intArg(args, 'threads', 2),
+    seed: intArg(args, 'seed', 42),
+    only: stringArg(args, 'only')?.split(','),
+    reverse: args.includes('--reverse'),
+    atomics: atomicsArg(stringArg(args, 'atomics')),
   }),
   voice: (args) => runVoiceBench({ lines: intArg(args, 'lines', 10_000) }),
   load: (args) => runLoadBench({

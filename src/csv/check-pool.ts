@@ -1,8 +1,8 @@
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import { Worker, type ResourceLimits } from 'node:worker_threads'
 import type { BatchSetup, RecordBatch } from './batches.js'
-import type { CheckReply, CheckTask } from './check-worker.js'
+import type { CheckReply, CheckTask } from './check-task.js'
 import type { CheckedLines } from './rows.js'
 import type { LineThreads } from './parse-options.js'
 
@@ -33,14 +33,14 @@ function workerData (): { entry: string, tsx: string | undefined } {
  * grew by 70–130 MB during a 25 MB check. With this one V8 collects sooner: about 50 MB, for 10–25 %
  * more CPU time (64 MB: about 30 %).
  */
-const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 128 }
+export const RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 128 }
 
 /**
  * `threads` worker threads that split and validate batches of lines (papaparse and the zod row
  * schemas, most of a check's time) while the event loop plans the batches before. Each thread
  * takes one batch at a time; idle threads are unref'd and never keep the process alive.
  */
-export function createCheckPool (threads: number): CheckPool {
+export function createCheckPool (threads: number, resourceLimits: ResourceLimits = RESOURCE_LIMITS): CheckPool {
   const data = workerData()
   const slots: Slot[] = []
   const queue: Task[] = []
@@ -49,7 +49,7 @@ export function createCheckPool (threads: number): CheckPool {
   let closed = false
 
   function spawn (): Slot {
-    const worker = new Worker(BOOT, { workerData: data, resourceLimits: RESOURCE_LIMITS })
+    const worker = new Worker(BOOT, { workerData: data, resourceLimits })
     const slot: Slot = { worker, task: undefined }
     const fail = (err: Error) => {
       const i = slots.indexOf(slot)

@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
+import { readdirSync, readFileSync } from 'node:fs'
+import type { BatchSetup } from '../../src/csv/batches.js'
 import { createCheckPool } from '../../src/csv/check-pool.js'
 import type { ParseOptions } from '../../src/csv/parse-options.js'
 import type { CsvRow, LineError } from '../../src/csv/types.js'
@@ -16,6 +18,23 @@ function lines (count: number, at: Record<number, string> = {}): string[] {
 async function outcome (input: string | Uint8Array, options: Partial<ParseOptions> = {}) {
   const p = parse(input, options.endpoint ?? 'import', options)
   return p.then((r) => ({ result: r, refused: undefined }), async () => ({ result: undefined, refused: await fileErrorOf(p) }))
+}
+
+/**
+ * Threads of this process at the line-checking threads' nice value (check-task.ts renices each
+ * one to 5; nothing else here does): how many of them run, seen from outside the pool.
+ */
+function checkingThreads (): number {
+  let n = 0
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16] === '5') n++
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err // a thread that ended meanwhile
+    }
+  }
+  return n
 }
 
 describe('lines checked on worker threads', () => {
@@ -89,6 +108,49 @@ describe('lines checked on worker threads', () => {
     const closed = createCheckPool(1)
     await closed.close()
     await expect(parse(csv(HEADER, ...lines(10)), 'import', { pool: closed })).rejects.toThrow(/closed/)
+  })
+
+  it('start no thread before the first batch, never more than asked, and none once closed', async () => {
+    const before = checkingThreads()
+    const two = createCheckPool(2)
+    try {
+      expect(checkingThreads()).toBe(before)
+      let most = before
+      const sampler = setInterval(() => { most = Math.max(most, checkingThreads()) }, 5)
+      const files = [0, 1, 2].map((k) => csv(HEADER, ...lines(9000, { 2: `create;first${k}@example.com;;A;B;;FRA` })))
+      try {
+        const results = await Promise.all(files.map((f) => parse(f, 'import', { pool: two })))
+        expect(results.map((r) => r.dataLines)).toEqual([9000, 9000, 9000])
+      } finally {
+        clearInterval(sampler)
+      }
+      expect(most - before).toBe(2)
+    } finally {
+      await two.close()
+    }
+    expect(checkingThreads()).toBe(before)
+  })
+
+  it('fail only the batch a thread cannot check, and check the next files', async () => {
+    const one = createCheckPool(1)
+    try {
+      const broken = one.check({} as BatchSetup, { text: '', starts: [], ends: [], lines: [] })
+      await expect(broken).rejects.toThrow(Error)
+      await expect(outcome(csv(HEADER, ...lines(9000)), { pool: one })).resolves.toMatchObject({ result: { dataLines: 9000, errors: [] } })
+    } finally {
+      await one.close()
+    }
+  })
+
+  it('fail the check, never hang, when a thread dies before it can check anything', async () => {
+    const starved = createCheckPool(1, { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 })
+    try {
+      for (let k = 0; k < 2; k++) {
+        await expect(within(20_000, 'the check settles', parse(csv(HEADER, ...lines(9000)), 'import', { pool: starved }))).rejects.toThrow(/out of memory|exit|thread|worker/i)
+      }
+    } finally {
+      await starved.close()
+    }
   })
 
   // An idle thread is unref'd: a process that checked a file and never closed the threads still exits.
