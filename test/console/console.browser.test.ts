@@ -253,6 +253,30 @@ if (CHROMIUM) {
       await expect.poll(() => page.locator('table.reports tbody tr').count()).toBe(before - 1)
     })
 
+    it('reverts an import from its report: the revert plan first, then its progress; the user is as before and the button is gone', async () => {
+      const jobTitle = async () => (await api<{ data: Array<{ jobTitle?: string | null }> }>(server, token, '/api/rainbow/admin/v1.0/users?loginEmail=bulk.00001%40demo.example.com')).data[0]?.jobTitle
+      expect(await jobTitle()).toBe('=HYPERLINK("x")')
+      await page.goto(`${server.url}/console/reports/${mixedReqId}`)
+      await page.getByRole('heading', { name: 'Import report' }).waitFor()
+      await page.getByRole('button', { name: 'Revert this import…' }).click()
+      await page.getByRole('heading', { name: 'Revert: what it would do' }).waitFor()
+      // Only the line that changed something is undone; the two failed lines changed nothing.
+      const rows = page.locator('table:has(caption:text("Revert plan")) tbody tr')
+      expect(await rows.count()).toBe(1)
+      expect(await rows.first().locator('td').allTextContents()).toEqual(['2', 'update', 'bulk.00001@demo.example.com', 'update', 'jobTitle: =HYPERLINK("x") → Agent'])
+      await page.screenshot({ path: join(SHOTS, 'revert-plan.png'), fullPage: true })
+      await page.getByRole('button', { name: 'Run the revert' }).click()
+      expect((await watchProgress(page)).status).toBe('Terminated')
+      const revertReqId = decodeURIComponent(new URL(page.url()).pathname.split('/')[3]!)
+      expect(await jobTitle()).toBe('Agent')
+      const imports = await api<{ data: Array<{ reqId: string, revertedBy?: string | null }> }>(server, token, `${MP}/users/imports`)
+      expect(imports.data.find((r) => r.reqId === mixedReqId)?.revertedBy).toBe(revertReqId)
+      await page.goto(`${server.url}/console/reports/${mixedReqId}`)
+      await page.getByTestId('reverted-by').waitFor()
+      expect(await page.getByTestId('reverted-by').getAttribute('title')).toBe(revertReqId)
+      expect(await page.getByRole('button', { name: 'Revert this import…' }).count()).toBe(0)
+    })
+
     it('cancels an import from the Progress page', async () => {
       // Passwords are hashed one by one on one thread in chunks of 25: slow enough to cancel.
       const lines = ['__action__;loginEmail;password;firstName;lastName']

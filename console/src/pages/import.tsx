@@ -30,7 +30,7 @@ function show (v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v)
 }
 
-function PlanDetails ({ line }: { line: PlanLine }) {
+export function PlanDetails ({ line }: { line: PlanLine }) {
   const parts = []
   if (line.set && line.set.length > 0) parts.push(<span key='set'>sets {line.set.join(', ')}</span>)
   for (const [field, c] of Object.entries(line.changes ?? {})) {

@@ -3,8 +3,9 @@ import { call, details, json, MP, type CheckAnswer, type ImportView } from '../a
 import { resultsCsv, retryCsv } from '../csv.ts'
 import { importedFile, openNext } from '../handoff.ts'
 import { revertAllowed, type ImportRow } from '../revert.ts'
-import { navigate } from '../router.ts'
+import { linkProps, navigate } from '../router.ts'
 import { Scroll } from '../scroll.tsx'
+import { PlanDetails } from './import.tsx'
 import { when } from './reports.tsx'
 
 function download (text: string, name: string): void {
@@ -81,6 +82,7 @@ export function ReportPage ({ reqId }: { reqId: string }) {
             <div><dt>By</dt><dd>{view.displayName ?? ''}</dd></div>
             <div><dt>Started</dt><dd>{when(view.startTime)}</dd></div>
             <div><dt>Lines</dt><dd>{view.counters.succeeded} succeeded, {view.counters.failed} failed, {view.counters.warnings} warnings of {view.counters.total}</dd></div>
+            {revertedBy && <div><dt>Reverted by</dt><dd data-testid='reverted-by' title={revertedBy}><a {...linkProps(`reports/${encodeURIComponent(revertedBy)}`)}>{revertedBy.slice(0, 12)}…</a></dd></div>}
           </dl>
           <div class='actions'>
             <button type='button' class='primary' disabled={report.length === 0} onClick={() => download(resultsCsv(report), `results-${reqId.slice(0, 8)}.csv`)}>Download the results (CSV)</button>
@@ -97,8 +99,8 @@ export function ReportPage ({ reqId }: { reqId: string }) {
               <Scroll label='Revert plan'>
                 <table>
                   <caption>Revert plan</caption>
-                  <thead><tr><th scope='col'>Line</th><th scope='col'>Action</th><th scope='col'>Login</th><th scope='col'>Outcome</th></tr></thead>
-                  <tbody>{(revert.plan ?? []).slice(0, 200).map((l) => <tr key={l.lineNumber}><td>{l.lineNumber}</td><td>{l.action}</td><td>{l.loginEmail}</td><td>{l.outcome}</td></tr>)}</tbody>
+                  <thead><tr><th scope='col'>Line</th><th scope='col'>Action</th><th scope='col'>Login</th><th scope='col'>Outcome</th><th scope='col'>Now → restored</th></tr></thead>
+                  <tbody>{(revert.plan ?? []).slice(0, 200).map((l) => <tr key={l.lineNumber} class={l.status === 'failed' ? 'failed' : ''}><td>{l.lineNumber}</td><td>{l.action}</td><td>{l.loginEmail}</td><td>{l.outcome}</td><td><PlanDetails line={l} /></td></tr>)}</tbody>
                 </table>
               </Scroll>
               <button type='button' class='danger' disabled={busy} onClick={() => { void runRevert() }}>Run the revert</button>
