@@ -1,4 +1,4 @@
-import { manyRows, type Queryable } from './db.js'
+import { manyRows, type Db, type Queryable } from './db.js'
 
 /** Rainbow Voice inventory of a company (D18): numbering plan, SIP devices, DDIs, service offers. */
 export interface NumberRange { from: string, to: string }
@@ -114,6 +114,7 @@ export interface VoiceInventory {
  * device of another company is 2008) or its users hold.
  */
 export async function loadVoiceInventory (q: Queryable, companyId: string, named: { shortNumbers: readonly string[], macs: readonly string[], ddis: readonly string[], userIds: readonly string[] }, head = true, exists = false): Promise<VoiceInventory> {
+  const none = <T>(list: readonly unknown[], read: () => Promise<T[]>) => list.length === 0 ? Promise.resolve([]) : read()
   // `exists`: an earlier read found the company's Cloud PBX, and a Cloud PBX is never deleted.
   const has = exists ? [1] : await q.query('SELECT 1 FROM cloud_pbxs WHERE company_id = $1', [companyId])
   if (has.length === 0) return { hasCloudPbx: false, head, ranges: [], services: [], subscribers: [], devices: [], ddis: [] }
@@ -126,19 +127,66 @@ export async function loadVoiceInventory (q: Queryable, companyId: string, named
   // `key = ANY(list) OR user_id = ANY(list)`, `key = ANY(list)` alone or a plain join, PostgreSQL
   // without statistics on the table (a freshly loaded inventory; PGlite never analyses) scanned all
   // of it once per batch: 70 ms a batch at 100,000 devices.
-  const subscribers = await manyRows<SubscriberRow>(q,
+  const keysAndUsers = [...named.shortNumbers, ...named.userIds]
+  const subscribers = await none(keysAndUsers, () => manyRows<SubscriberRow>(q,
     `SELECT s.user_id AS "userId", s.company_id AS "companyId", s.short_number AS "shortNumber"
        FROM unnest($2::text[]) AS k(short_number) CROSS JOIN LATERAL (SELECT * FROM voice_subscribers WHERE company_id = $1 AND short_number = k.short_number LIMIT 1) s
-     UNION SELECT user_id, company_id, short_number FROM voice_subscribers WHERE user_id = ANY($3::bpchar[])`, [companyId, named.shortNumbers, named.userIds])
-  const devices = await manyRows<InventoryItem>(q,
+     UNION SELECT user_id, company_id, short_number FROM voice_subscribers WHERE user_id = ANY($3::bpchar[])`, [companyId, named.shortNumbers, named.userIds]))
+  const devices = await none([...named.macs, ...named.userIds], () => manyRows<InventoryItem>(q,
     `SELECT d.id, d.company_id AS "companyId", d.mac_address AS key, d.user_id AS "userId"
        FROM unnest($1::text[]) AS k(mac_address) CROSS JOIN LATERAL (SELECT * FROM sip_devices WHERE mac_address = k.mac_address LIMIT 1) d
-     UNION SELECT id, company_id, mac_address, user_id FROM sip_devices WHERE user_id = ANY($2::bpchar[])`, [named.macs, named.userIds])
-  const ddis = await manyRows<InventoryItem>(q,
+     UNION SELECT id, company_id, mac_address, user_id FROM sip_devices WHERE user_id = ANY($2::bpchar[])`, [named.macs, named.userIds]))
+  const ddis = await none([...named.ddis, ...named.userIds], () => manyRows<InventoryItem>(q,
     `SELECT d.id, d.company_id AS "companyId", d.number AS key, d.user_id AS "userId"
        FROM unnest($1::text[]) AS k(number) CROSS JOIN LATERAL (SELECT * FROM ddi_numbers WHERE number = k.number LIMIT 1) d
-     UNION SELECT id, company_id, number, user_id FROM ddi_numbers WHERE user_id = ANY($2::bpchar[])`, [named.ddis, named.userIds])
+     UNION SELECT id, company_id, number, user_id FROM ddi_numbers WHERE user_id = ANY($2::bpchar[])`, [named.ddis, named.userIds]))
   return { hasCloudPbx: true, head, ranges, services, subscribers, devices, ddis }
+}
+
+/** How many devices, DDIs and subscribers the company's Cloud PBX holds (index-only counts). */
+export async function countInventory (q: Queryable, companyId: string): Promise<number> {
+  const rows = await q.query<{ n: number }>(
+    `SELECT (SELECT count(*) FROM sip_devices WHERE company_id = $1) + (SELECT count(*) FROM ddi_numbers WHERE company_id = $1)
+          + (SELECT count(*) FROM voice_subscribers WHERE company_id = $1) AS n`, [companyId])
+  return Number(rows[0]?.n ?? 0)
+}
+
+export type InventoryTable = 'sip_devices' | 'ddi_numbers' | 'voice_subscribers'
+
+const PAGE_SQL: Record<InventoryTable, string> = {
+  sip_devices: 'SELECT id AS a, mac_address AS k, user_id AS b FROM sip_devices WHERE company_id = $1 AND mac_address > $2 ORDER BY mac_address LIMIT $3',
+  ddi_numbers: 'SELECT id AS a, number AS k, user_id AS b FROM ddi_numbers WHERE company_id = $1 AND number > $2 ORDER BY number LIMIT $3',
+  voice_subscribers: 'SELECT user_id AS a, short_number AS k, NULL::text AS b FROM voice_subscribers WHERE company_id = $1 AND short_number > $2 ORDER BY short_number LIMIT $3',
+}
+
+/**
+ * One page of the company's inventory in key order, after `after` (a keyset: each page is one index
+ * range scan). As one tab-separated text, not rows: 100,000 devices took 47 ms on PGlite this way,
+ * 250 ms as JSON rows and 450 ms as result rows. Keys, ids and MAC addresses hold no tab or newline
+ * (CHECK constraints and the id format).
+ */
+export async function readInventoryPage (db: Db, companyId: string, table: InventoryTable, after: string, limit: number): Promise<{ items: InventoryItem[], subscribers: SubscriberRow[], last: string | undefined }> {
+  const rows = await db.transaction(async (tx) => {
+    // Without statistics (a freshly loaded inventory; PGlite never analyses) the planner expects a
+    // few rows, reads every row of the company and sorts them for each page: 75 ms a page at
+    // 100,000 devices, against 12 ms along the index.
+    await tx.exec('SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off')
+    return tx.query<{ t: string | null }>(
+      `SELECT string_agg(a || E'\t' || k || E'\t' || coalesce(b, ''), E'\n' ORDER BY k) AS t FROM (${PAGE_SQL[table]}) x`, [companyId, after, limit])
+  })
+  const text = rows[0]?.t
+  const items: InventoryItem[] = []
+  const subscribers: SubscriberRow[] = []
+  if (!text) return { items, subscribers, last: undefined }
+  let last: string | undefined
+  for (const line of text.split('\n')) {
+    const [a, k, b] = line.split('\t') as [string, string, string]
+    last = k
+    // The company's id, not a copy per row: a whole inventory holds hundreds of thousands.
+    if (table === 'voice_subscribers') subscribers.push({ userId: a, companyId, shortNumber: k })
+    else items.push({ id: a, companyId, key: k, userId: b === '' ? null : b })
+  }
+  return { items, subscribers, last }
 }
 
 // Writes of the import engine. Each returns how many rows it changed, so a batch that changed fewer

@@ -161,12 +161,17 @@ export class Planner {
     if (more.voice) this.voice.add(more.voice)
   }
 
-  /** One line, given its first validation error if it has one. */
+  /** Whether planning holds this device or DDI already: a later batch need not read it. */
+  knowsVoiceItem (table: 'sip_devices' | 'ddi_numbers', key: string): boolean {
+    return this.voice.knows(table, key)
+  }
+
   /** rainbowvoice: the licences of each offer of the company's Cloud PBX (VoicePlanner.profiles). */
   profiles (): Record<string, Profile> {
     return this.voice.profiles()
   }
 
+  /** One line, given its first validation error if it has one. */
   plan (row: CsvRow, invalid?: LineError): PlanEntry {
     if (!row.valid || invalid) return failed(row, invalid?.code ?? PlanCodes.applyFailed, invalid?.message ?? 'invalid line')
     try {

@@ -19,13 +19,19 @@ export interface SnapshotOptions {
   voiceHead?: boolean
   /** An earlier batch found the company's Cloud PBX: it is not looked up again. */
   cloudPbxExists?: boolean
+  /**
+   * Planning holds the company's whole Cloud PBX inventory (a check read it first): only the
+   * devices and DDIs it does not know are read (another company's, or none), and no subscriber or
+   * holder, since a company's users hold only its own (an item never changes company).
+   */
+  wholeInventory?: { knowsVoiceItem: (table: 'sip_devices' | 'ddi_numbers', key: string) => boolean } | undefined
 }
 
 /**
  * Loads what planning these rows needs: their users (any company), the numbers they name or hold,
  * and the company's PBXs unless `pbxs` is false (a streamed check reads those once, not per batch).
  */
-export async function loadSnapshot (q: Queryable, companyId: string, rows: readonly CsvRow[], { pbxs = true, live, voice = false, voiceHead = true, cloudPbxExists = false }: SnapshotOptions = {}): Promise<Snapshot> {
+export async function loadSnapshot (q: Queryable, companyId: string, rows: readonly CsvRow[], { pbxs = true, live, voice = false, voiceHead = true, cloudPbxExists = false, wholeInventory }: SnapshotOptions = {}): Promise<Snapshot> {
   const emails = [...new Set(rows.filter((r) => r.valid && r.loginEmail && (live === undefined || live.has(r.loginEmail))).map((r) => r.loginEmail))]
   const shorts = [...new Set(rows.flatMap((r) => r.values.pbxShortNumber ? [r.values.pbxShortNumber] : []))]
   const users: Snapshot['users'] = []
@@ -48,7 +54,13 @@ export async function loadSnapshot (q: Queryable, companyId: string, rows: reado
   ])
   if (!withVoice) return { users, numbers, companyPbxIds }
   const named = (key: 'shortNumber' | 'macAddress' | 'ddiE164Number') => [...new Set(rows.flatMap((r) => r.values[key] ? [r.values[key]] : []))]
-  const userIds = users.filter((u) => u.companyId === companyId).map((u) => u.id)
-  const inventory = await loadVoiceInventory(q, companyId, { shortNumbers: named('shortNumber'), macs: named('macAddress'), ddis: named('ddiE164Number'), userIds }, voiceHead, cloudPbxExists)
+  const unknown = (table: 'sip_devices' | 'ddi_numbers', keys: string[]) => wholeInventory ? keys.filter((k) => !wholeInventory.knowsVoiceItem(table, k)) : keys
+  const userIds = wholeInventory ? [] : users.filter((u) => u.companyId === companyId).map((u) => u.id)
+  const inventory = await loadVoiceInventory(q, companyId, {
+    shortNumbers: wholeInventory ? [] : named('shortNumber'),
+    macs: unknown('sip_devices', named('macAddress')),
+    ddis: unknown('ddi_numbers', named('ddiE164Number')),
+    userIds,
+  }, voiceHead, cloudPbxExists)
   return { users, numbers, companyPbxIds, voice: inventory }
 }

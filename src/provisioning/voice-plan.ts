@@ -62,6 +62,11 @@ export class VoicePlanner {
     addItems('ddi_numbers', inv.ddis)
   }
 
+  /** Whether planning holds this device or DDI already (read before, or the whole inventory was). */
+  knows (table: VoiceTable, key: string): boolean {
+    return this.items[table].has(key)
+  }
+
   /**
    * Every offer of the company's Cloud PBX: licences in use when planning started, after the lines
    * planned so far that do not fail (the counts that give 403610), and how many there are. `valid`

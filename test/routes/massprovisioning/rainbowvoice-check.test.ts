@@ -9,8 +9,11 @@ import { dbKinds, openTestDb, type TestDb } from '../../helpers/databases.js'
 import { createWorld, PASSWORD, type World } from '../../helpers/fixtures.js'
 import { addUser, holdNumber } from '../../jobs/helpers/import-app.js'
 import { giveCloudPbx, subscribe, voiceOf } from '../../helpers/voice.js'
+import { checkCsv } from '../../../src/provisioning/check.js'
 
 const URL_CHECK = '/api/rainbow/massprovisioning/v1.0/users/imports/rainbowvoice/check'
+/** users.role_rank of a company_admin (migrations/0005). */
+const COMPANY_ADMIN_RANK = 1
 const HEADER = '__action__;loginEmail;shortNumber;macAddress;ddiE164Number;password;firstName;service0;service1'
 
 interface PlanLine { lineNumber: number, action: string, outcome: string, status: string, errorCode?: number, errorMsg?: string, voice?: { attached: string[], detached: string[] } }
@@ -188,5 +191,46 @@ describe.each(dbKinds())('POST /users/imports/rainbowvoice/check on %s', (kind) 
     expect(a.errors).toEqual([])
     expect(a.plan.map((p) => p.outcome)).toEqual(['create', 'create', 'detach', 'delete'])
     expect(a.actions).toEqual({ upsert: 2, delete: 1, detach: 1 })
+  })
+
+  it('plans the same whether it reads the company\'s whole inventory first or looks up only what each batch names', async () => {
+    const file = [
+      HEADER,
+      `upsert;${email('w-new')};8011;aa:bb:cc:dd:ee:11;+33298300501;;New;Enterprise Demo;`,
+      `upsert;${email('w-taken')};8050;;;;;;`, // 2003
+      `upsert;${email('w-nomac')};8012;aa:bb:cc:dd:ee:99;;;;;`, // 2007
+      `upsert;${email('w-bmac')};8013;aa:bb:cc:dd:ff:01;;;;;`, // 2008
+      `upsert;${email('w-heldmac')};8014;aa:bb:cc:dd:ee:15;;;;;`, // 2009
+      `upsert;${email('w-bddi')};8015;;+33298300599;;;;`, // 2014 (another company's)
+      `upsert;${email('w-again')};8016;aa:bb:cc:dd:ee:11;;;;;`, // 2009: line 2 took it
+      `detach;${sub.email};8050;aa:bb:cc:dd:ee:15;;;;;`,
+      `upsert;${email('w-after')};8017;aa:bb:cc:dd:ee:15;;;;;`, // free since the line before
+    ].join('\n')
+    const run = async () => {
+      // The whole inventory is read page by page, each page in a transaction of its own; lookups take none.
+      let transactions = 0
+      const db = new Proxy(tdb.db, {
+        get: (target, key, receiver) => key === 'transaction'
+          ? (fn: Parameters<typeof target.transaction>[0]) => { transactions++; return target.transaction(fn) }
+          : Reflect.get(target, key, receiver) as unknown,
+      })
+      const answer = await checkCsv(db, { companyId: world.companyA, endpoint: 'rainbowvoice', body: Buffer.from(file), nostrict: false, caller: { id: world.adminA.id, rank: COMPANY_ADMIN_RANK }, maxDeletePercent: 100 })
+      return { transactions, answer: answer.toObject().data }
+    }
+    const whole = await run()
+    // Enough unused devices and DDIs that reading them all would cost more than looking up the file's keys.
+    const unused = Array.from({ length: 60 }, (_, i) => i)
+    await giveCloudPbx(tdb.db, world.companyA, {
+      macs: unused.map((i) => `aa:bb:cc:00:00:${i.toString(16).padStart(2, '0')}`),
+      ddis: unused.map((i) => `+3329840${String(i).padStart(4, '0')}`),
+    })
+    const probed = await run()
+    expect(whole.transactions).toBeGreaterThan(0)
+    expect(probed.transactions).toBe(0)
+    expect(probed.answer.plan!.map((p) => p.errorCode ?? p.outcome)).toEqual([
+      'create', PlanCodes.shortNumberAlreadyAssigned, PlanCodes.sipDeviceNotFound, PlanCodes.sipDeviceInAnotherCompany,
+      PlanCodes.sipDeviceAttachedToAnotherUser, PlanCodes.ddiNotFound, PlanCodes.sipDeviceAttachedToAnotherUser, 'detach', 'create',
+    ])
+    expect(probed.answer).toEqual(whole.answer)
   })
 })
