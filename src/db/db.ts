@@ -36,6 +36,19 @@ export async function manyRows<R> (q: Queryable, sql: string, params?: readonly 
   return JSON.parse(row!.j) as R[]
 }
 
+/**
+ * One keyset page of a large read, along the index its ORDER BY names. Without statistics (a freshly
+ * loaded table; PGlite never analyses) the planner expects a few rows, so it reads every row the
+ * WHERE matches and sorts them, for each page: 75 ms a page of 10,000 at 100,000 rows, against 12 ms
+ * along the index. In a transaction of its own, so the settings end with it.
+ */
+export async function pageAlongIndex<R> (db: Db, read: (q: Queryable) => Promise<R>): Promise<R> {
+  return db.transaction(async (tx) => {
+    await tx.exec('SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off')
+    return read(tx)
+  })
+}
+
 /** Wraps a driver error with the failing statement's first words, keeping the SQLSTATE code. */
 export class DbError extends Error {
   readonly code: string | undefined

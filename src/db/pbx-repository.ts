@@ -74,6 +74,13 @@ export async function findNumbersInvolved (q: Queryable, companyId: string, shor
       ORDER BY s.pbx_id, n.short_number`, [companyId, shortNumbers, holderIds])
 }
 
+/** Every number a live user of the company holds (a check that read the company's users whole). */
+export async function findNumbersHeldInCompany (q: Queryable, companyId: string): Promise<PhoneNumberRow[]> {
+  return q.query<PhoneNumberRow>(
+    `${NUMBER_COLUMNS}, h.role_rank AS "holderRank" ${NUMBER_FROM} JOIN users h ON h.id = n.user_id
+      WHERE h.company_id = $1 AND h.deleted_at IS NULL ORDER BY s.pbx_id, n.short_number`, [companyId])
+}
+
 /** PBX ids of the company, to tell "no such PBX" (1001) from "no such extension" (1003). */
 export async function listCompanyPbxIds (q: Queryable, companyId: string): Promise<string[]> {
   const rows = await q.query<{ pbxId: string }>('SELECT pbx_id AS "pbxId" FROM pbx_systems WHERE company_id = $1', [companyId])

@@ -1,4 +1,4 @@
-import { manyRows, type Queryable } from './db.js'
+import { manyRows, pageAlongIndex, type Db, type Queryable } from './db.js'
 import { writableFieldsSelect, type EmailEntry, type PhoneEntry, type WritableUserFields } from './users-write-repository.js'
 
 export interface UserRow {
@@ -120,6 +120,16 @@ export async function findLiveUsersByEmails (q: Queryable, loginEmails: readonly
     `SELECT u.id, u.company_id AS "companyId", u.login_email AS "loginEmail", u.role_rank AS "roleRank"${writableFieldsSelect('u', fields)}
        FROM unnest($1::text[]) AS e(login_email)
       CROSS JOIN LATERAL (SELECT * FROM users WHERE login_email = e.login_email AND deleted_at IS NULL LIMIT 1) u`, [loginEmails])
+}
+
+/**
+ * One keyset page of the company's live users, by id (index users_company_live), as planning needs
+ * them: a check of a file that names most of the company reads it whole instead of per batch.
+ */
+export async function readCompanyUsersPage (db: Db, companyId: string, afterId: string, limit: number, fields: ReadonlyArray<keyof WritableUserFields>): Promise<PlannedUser[]> {
+  return pageAlongIndex(db, (tx) => manyRows<PlannedUser>(tx,
+    `SELECT u.id, u.company_id AS "companyId", u.login_email AS "loginEmail", u.role_rank AS "roleRank"${writableFieldsSelect('u', fields)}
+       FROM users u WHERE u.company_id = $1 AND u.deleted_at IS NULL AND u.id > $2 ORDER BY u.id LIMIT $3`, [companyId, afterId, limit]))
 }
 
 /** Every live login e-mail, or undefined when there are more than `limit` (too many to hold). */

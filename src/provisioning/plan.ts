@@ -142,7 +142,9 @@ export class Planner {
   add (more: Snapshot): void {
     for (const u of more.users) {
       if (this.users.has(u.loginEmail)) continue
-      this.users.set(u.loginEmail, { id: u.id, companyId: u.companyId, rank: u.roleRank, row: u })
+      // The company's own id rather than a copy per user: a large company's rows hold tens of thousands.
+      const companyId = u.companyId === this.opts.companyId ? this.opts.companyId : u.companyId
+      this.users.set(u.loginEmail, { id: u.id, companyId, rank: u.roleRank, row: u })
       this.rankById.set(u.id, u.roleRank)
     }
     for (const n of more.numbers) {
@@ -159,6 +161,11 @@ export class Planner {
     }
     for (const id of more.companyPbxIds) this.pbxIds.add(id)
     if (more.voice) this.voice.add(more.voice)
+  }
+
+  /** Whether planning knows this login e-mail already (read, created or deleted): a later batch need not read it. */
+  knowsUser (loginEmail: string): boolean {
+    return this.users.has(loginEmail)
   }
 
   /** Whether planning holds this device or DDI already: a later batch need not read it. */

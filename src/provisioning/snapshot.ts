@@ -25,14 +25,19 @@ export interface SnapshotOptions {
    * holder, since a company's users hold only its own (an item never changes company).
    */
   wholeInventory?: { knowsVoiceItem: (table: 'sip_devices' | 'ddi_numbers', key: string) => boolean } | undefined
+  /**
+   * Planning holds the company's live users and the numbers they hold (a check read them first):
+   * only the e-mails it does not know are read (another company's users).
+   */
+  wholeUsers?: { knowsUser: (loginEmail: string) => boolean } | undefined
 }
 
 /**
  * Loads what planning these rows needs: their users (any company), the numbers they name or hold,
  * and the company's PBXs unless `pbxs` is false (a streamed check reads those once, not per batch).
  */
-export async function loadSnapshot (q: Queryable, companyId: string, rows: readonly CsvRow[], { pbxs = true, live, voice = false, voiceHead = true, cloudPbxExists = false, wholeInventory }: SnapshotOptions = {}): Promise<Snapshot> {
-  const emails = [...new Set(rows.filter((r) => r.valid && r.loginEmail && (live === undefined || live.has(r.loginEmail))).map((r) => r.loginEmail))]
+export async function loadSnapshot (q: Queryable, companyId: string, rows: readonly CsvRow[], { pbxs = true, live, voice = false, voiceHead = true, cloudPbxExists = false, wholeInventory, wholeUsers }: SnapshotOptions = {}): Promise<Snapshot> {
+  const emails = [...new Set(rows.filter((r) => r.valid && r.loginEmail && (live === undefined || live.has(r.loginEmail)) && wholeUsers?.knowsUser(r.loginEmail) !== true).map((r) => r.loginEmail))]
   const shorts = [...new Set(rows.flatMap((r) => r.values.pbxShortNumber ? [r.values.pbxShortNumber] : []))]
   const users: Snapshot['users'] = []
   // Chunked, with a macrotask turn between queries: PGlite answers on the event loop, and one
