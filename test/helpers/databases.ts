@@ -75,3 +75,16 @@ export function intercepting (db: Db, around: (sql: string, run: () => Promise<u
   })
   return { ...db, ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))), exclusive: db.exclusive, ping: db.ping, close: db.close }
 }
+
+/** The same database, recording every statement run through it, in transactions too (which reads a path took). */
+export function recordingDb (db: Db): { db: Db, statements: string[] } {
+  const statements: string[] = []
+  const recording = <Q extends Queryable>(q: Q): Q => new Proxy(q, {
+    get: (target, key, receiver) => {
+      if (key === 'query') return (sql: string, params?: readonly unknown[]) => { statements.push(sql); return target.query(sql, params) }
+      if (key === 'transaction') return <T>(fn: (tx: Queryable) => Promise<T>) => (target as unknown as Db).transaction((tx) => fn(recording(tx)))
+      return Reflect.get(target, key, receiver) as unknown
+    },
+  })
+  return { db: recording(db), statements }
+}
