@@ -95,4 +95,13 @@ describe('documentation links', () => {
     const linked = new Set(relativeLinks(readFileSync(join(ROOT, 'README.md'), 'utf8')).map((l) => l.path))
     expect(FILES.filter((f) => f.startsWith('docs/') && !linked.has(f))).toEqual([])
   })
+
+  it('every test file the README\'s mission-completeness list names exists, and each Rainbow route of issue 15 has its line', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const section = readme.slice(readme.indexOf('## Mission completeness'), readme.indexOf('## Where next'))
+    const named = [...section.matchAll(/`(test\/[^`]+\.test\.ts)`/g)].map((m) => m[1]!)
+    expect(named.length).toBeGreaterThan(10)
+    expect(named.filter((f) => !existsSync(join(ROOT, f)))).toEqual([])
+    for (const route of ['POST /users/imports/rainbowvoice/check', 'POST /users/imports/rainbowvoice`', 'GET /users/synchronize`']) expect(section).toContain(route)
+  })
 })
