@@ -143,14 +143,6 @@ export async function loadVoiceInventory (q: Queryable, companyId: string, named
   return { hasCloudPbx: true, head, ranges, services, subscribers, devices, ddis }
 }
 
-/** How many devices, DDIs and subscribers the company's Cloud PBX holds (index-only counts). */
-export async function countInventory (q: Queryable, companyId: string): Promise<number> {
-  const rows = await q.query<{ n: number }>(
-    `SELECT (SELECT count(*) FROM sip_devices WHERE company_id = $1) + (SELECT count(*) FROM ddi_numbers WHERE company_id = $1)
-          + (SELECT count(*) FROM voice_subscribers WHERE company_id = $1) AS n`, [companyId])
-  return Number(rows[0]?.n ?? 0)
-}
-
 export type InventoryTable = 'sip_devices' | 'ddi_numbers' | 'voice_subscribers'
 
 const PAGE_SQL: Record<InventoryTable, string> = {

@@ -74,11 +74,17 @@ export async function findNumbersInvolved (q: Queryable, companyId: string, shor
       ORDER BY s.pbx_id, n.short_number`, [companyId, shortNumbers, holderIds])
 }
 
-/** Every number a live user of the company holds (a check that read the company's users whole). */
+/**
+ * Every number of the company a live user of the company holds (a check that read the company's
+ * users whole; a number is attached only within its company). From the numbers, each holder by its
+ * key: joined from the users side, PostgreSQL without statistics read all of them (51 ms at 50,000
+ * users, against under 1 ms).
+ */
 export async function findNumbersHeldInCompany (q: Queryable, companyId: string): Promise<PhoneNumberRow[]> {
   return q.query<PhoneNumberRow>(
-    `${NUMBER_COLUMNS}, h.role_rank AS "holderRank" ${NUMBER_FROM} JOIN users h ON h.id = n.user_id
-      WHERE h.company_id = $1 AND h.deleted_at IS NULL ORDER BY s.pbx_id, n.short_number`, [companyId])
+    `${NUMBER_COLUMNS}, h.role_rank AS "holderRank" ${NUMBER_FROM}
+       CROSS JOIN LATERAL (SELECT role_rank FROM users WHERE id = n.user_id AND company_id = $1 AND deleted_at IS NULL LIMIT 1) h
+      WHERE n.company_id = $1 AND n.user_id IS NOT NULL ORDER BY s.pbx_id, n.short_number`, [companyId])
 }
 
 /** PBX ids of the company, to tell "no such PBX" (1001) from "no such extension" (1003). */
