@@ -17,10 +17,12 @@
  *        the check once the check stopped blocking it, and how much depended on the latency measured).
  * `--phases` also times the steps of a check in-process (decode, parse, snapshot, plan) and checkCsv as a whole;
  * `--profile FILE` writes a CPU profile of the measured round trip alone (open it in Chrome DevTools).
+ * A `cpu (b)` line gives the fastest check's CPU time (process, event loop, other threads) against the
+ * baseline's: not a target, but steadier than wall time on a shared machine.
  *
  * The last three lines are the BENCH lines (one per metric).
  */
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { Agent, request as httpRequest, type RequestOptions } from 'node:http'
 import { Session } from 'node:inspector/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -153,6 +155,10 @@ export async function runCheckBench (opts: CheckBenchOptions): Promise<void> {
     console.log(`rss: before ${mb(rssBefore)}, peak ${mb(rss.peak)} (growth ${mb(rssGrowth)} = ${rssRatio.toFixed(2)} x file; the larger of the two checks), ${rss.samples} samples every 20 ms, peak at +${secs(rss.peakAtMs - (started - rss.startedAt))}`)
     console.log(`health: ${health.latencies.length} requests (${health.failures} failed), p50 ${p(0.5).toFixed(2)} ms, p99 ${p(0.99).toFixed(2)} ms, max ${p(1).toFixed(1)} ms; ` +
       `${slow.length} over ${TARGET_HEALTH_P99_MS} ms, together ${secs(slow.reduce((s, l) => s + l, 0))} of the checks' ${secs(checks.reduce((t, c) => t + c.checkMs, 0))}`)
+    const c = fastest.cpuMs
+    const leastCpu = Math.min(...runs.map((r) => r.cpuMs))
+    console.log(`cpu (b), the fastest check: process ${secs(c.process)}, event loop ${c.main === undefined ? 'n/a (no /proc)' : secs(c.main)}, other threads ${c.main === undefined ? 'n/a' : secs(c.process - c.main)}; ` +
+      `${(c.process / leastCpu).toFixed(2)} x the CPU time of the baseline's least costly run (${secs(leastCpu)}): the steadier figure when the machine is shared`)
     console.log(`event loop delay during (b): p99 ${checks.map((c) => c.loopP99Ms.toFixed(1)).join(', ')} ms, max ${checks.map((c) => c.loopMaxMs.toFixed(1)).join(', ')} ms`)
 
     const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS')
@@ -174,6 +180,8 @@ interface MeasuredCheck {
   health: Awaited<ReturnType<ReturnType<typeof startHealthPoller>['stop']>>
   loopP99Ms: number
   loopMaxMs: number
+  /** CPU time of the round trip: the whole process, and the main thread (event loop) alone; the rest is the line threads and libuv's. */
+  cpuMs: { process: number, main: number | undefined }
 }
 
 /** (b) once: RSS sampler and /health poller around one check round trip. */
@@ -187,14 +195,20 @@ async function measuredCheck (base: string, token: string, bytes: Buffer, gc: ()
   loop.enable()
   const profiler = profile === undefined ? undefined : await startProfiler()
   const poller = startHealthPoller(base)
+  const cpu0 = process.cpuUsage()
+  const main0 = mainThreadCpuMs()
   const started = performance.now()
   let answer: MeasuredCheck['answer']
   let checkMs: number
+  let cpuMs: MeasuredCheck['cpuMs']
   let health: MeasuredCheck['health']
   let rss: MeasuredCheck['rss']
   try {
     answer = await postCheckStreamed(base, token, bytes)
     checkMs = performance.now() - started
+    const cpu = process.cpuUsage(cpu0)
+    const main1 = mainThreadCpuMs()
+    cpuMs = { process: (cpu.user + cpu.system) / 1000, main: main0 === undefined || main1 === undefined ? undefined : main1 - main0 }
   } finally {
     // Stopped whatever happened: the worker and the poller would keep the process alive.
     if (profiler !== undefined && profile !== undefined) await profiler.stop(profile)
@@ -203,7 +217,17 @@ async function measuredCheck (base: string, token: string, bytes: Buffer, gc: ()
     rss = await sampler.stop()
   }
   if (answer.status !== 200) throw new Error(`check answered ${answer.status}: ${answer.head}`)
-  return { answer, checkMs, started, rssBefore, rss, health, loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6 }
+  return { answer, checkMs, started, rssBefore, rss, health, loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6, cpuMs }
+}
+
+/** CPU time of this process's main thread (Linux: /proc/self/task/<pid>/stat, in clock ticks of 10 ms); undefined elsewhere. */
+function mainThreadCpuMs (): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return undefined // not Linux: the line says so
+  }
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -218,10 +242,11 @@ function prefixLines (bytes: Buffer, count: number): Buffer {
   return bytes.subarray(0, at + 1)
 }
 
-interface BaselineRun { ms: number, rows: number, invalid: number }
+interface BaselineRun { ms: number, cpuMs: number, rows: number, invalid: number }
 
 function baseline (bytes: Buffer, schema: ReturnType<typeof compileRowSchema>['schema']): BaselineRun {
   const started = performance.now()
+  const cpu0 = process.cpuUsage()
   const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   const parsed = Papa.parse<Record<string, string>>(text, { header: true, delimiter: ';', skipEmptyLines: true })
   const results: unknown[] = new Array(parsed.data.length)
@@ -235,7 +260,8 @@ function baseline (bytes: Buffer, schema: ReturnType<typeof compileRowSchema>['s
     }
   }
   const ms = performance.now() - started
-  return { ms, rows: results.length, invalid }
+  const cpu = process.cpuUsage(cpu0)
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, rows: results.length, invalid }
 }
 
 /** The users the update and delete lines name, inserted in one statement. */
