@@ -1,4 +1,5 @@
 import { refresh, storedTokens } from './auth.ts'
+import { scoped } from './company.ts'
 import type { ImportRow } from './revert.ts'
 import type { ReportLine } from './csv.ts'
 
@@ -81,10 +82,10 @@ export interface CheckAnswer {
 export type ImportView = ImportRow & { report?: ReportLine[] }
 
 export const details = (reqId: string, format: 'small' | 'full') =>
-  json<{ data: ImportView }>(`${MP}/users/imports/${encodeURIComponent(reqId)}/details?format=${format}`).then((r) => r.data)
+  json<{ data: ImportView }>(scoped(`${MP}/users/imports/${encodeURIComponent(reqId)}/details?format=${format}`)).then((r) => r.data)
 
 export function csvPost (path: string, body: string, query: Record<string, string | undefined>) {
   const q = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''))
   const qs = q.toString()
-  return json<{ data: never }>(`${path}${qs ? `?${qs}` : ''}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body })
+  return json<{ data: never }>(scoped(`${path}${qs ? `?${qs}` : ''}`), { method: 'POST', headers: { 'content-type': 'text/csv' }, body })
 }

@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { finishSignIn, signIn, signOut, storedTokens } from './auth.ts'
 import { whenSignedOut } from './api.ts'
+import { chooseCompany, chosenCompany } from './company.ts'
+import { CompanyPicker } from './picker.tsx'
 import { linkProps, navigate, usePath } from './router.ts'
 import { ImportPage } from './pages/import.tsx'
 import { ProgressPage } from './pages/progress.tsx'
@@ -45,10 +47,24 @@ export function App () {
   const [signedIn, setSignedIn] = useState(storedTokens() !== undefined)
   const [starting, setStarting] = useState(true)
   const [error, setError] = useState<string>()
+  const [company, setCompany] = useState(chosenCompany())
   const heading = useRef<HTMLDivElement>(null)
 
+  const choose = (id: string | undefined) => {
+    chooseCompany(id)
+    setCompany(id)
+    // An import belongs to one company: its page gives way to the list of the company chosen.
+    const section = path.split('/')[0]
+    if ((section === 'reports' || section === 'imports') && path.includes('/')) navigate('reports')
+  }
+  const signedOut = () => {
+    chooseCompany(undefined)
+    setCompany(undefined)
+    setSignedIn(false)
+  }
+
   useEffect(() => {
-    whenSignedOut(() => setSignedIn(false))
+    whenSignedOut(signedOut)
     finishSignIn()
       .then((returnTo) => {
         if (returnTo !== undefined) { setSignedIn(true); navigate(returnTo) }
@@ -77,9 +93,11 @@ export function App () {
             ))}
           </ul>
         </nav>
-        <button type='button' class='link' onClick={() => { void signOut().then(() => setSignedIn(false)) }}>Sign out</button>
+        <CompanyPicker value={company} onChange={choose} />
+        <button type='button' class='link' onClick={() => { void signOut().then(signedOut) }}>Sign out</button>
       </header>
-      <main id='main' ref={heading}>{page(path)}</main>
+      {/* Keyed by the company: a new choice starts every page afresh, with that company's data. */}
+      <main id='main' ref={heading} key={company ?? ''}>{page(path)}</main>
     </>
   )
 }

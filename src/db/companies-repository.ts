@@ -31,3 +31,27 @@ export async function countCompanies (q: Queryable): Promise<number> {
   const rows = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM companies')
   return rows[0]?.n ?? 0
 }
+
+/**
+ * Which companies a listing covers (D12): every one, or the caller's own plus, for an
+ * organization_admin, those of its organization. company-scope.ts decides which applies.
+ */
+export type CompanyFilter = { all: true } | { all: false, companyId: string, organizationId: string | null }
+
+export interface CompanyListItem { id: string, name: string, organizationId: string | null }
+
+/** A page of the companies the filter covers, by name (then id), with those whose name contains `name` (without case) only. */
+export async function listCompanies (
+  q: Queryable, filter: CompanyFilter, page: { limit: number, offset: number, name?: string | undefined }
+): Promise<{ rows: CompanyListItem[], total: number }> {
+  const where = `($1::boolean OR id = $2::text OR ($3::text IS NOT NULL AND organization_id = $3::text))
+    AND ($4::text IS NULL OR position(lower($4::text) IN lower(name)) > 0)`
+  const params = filter.all
+    ? [true, null, null, page.name ?? null]
+    : [false, filter.companyId, filter.organizationId, page.name ?? null]
+  const rows = await q.query<CompanyListItem>(
+    `SELECT id, name, organization_id AS "organizationId" FROM companies WHERE ${where} ORDER BY name, id LIMIT $5 OFFSET $6`,
+    [...params, page.limit, page.offset])
+  const count = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM companies WHERE ${where}`, params)
+  return { rows, total: count[0]?.n ?? 0 }
+}

@@ -17,6 +17,7 @@ import about from './massprovisioning/about.js'
 import adminUsers from './admin/users.js'
 import adminPbxs from './admin/pbxs.js'
 import adminCloudPbx from './admin/cloudpbx.js'
+import adminCompanies from './admin/companies.js'
 import checks from './massprovisioning/checks.js'
 import commandReports, { commandRefusals } from './massprovisioning/command-reports.js'
 import template from './massprovisioning/template.js'
@@ -76,6 +77,7 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (app, opts) => {
     await scope.register(adminUsers, { prefix: ADMIN_PREFIX, db: opts.db })
     await scope.register(adminPbxs, { prefix: ADMIN_PREFIX, db: opts.db })
     await scope.register(adminCloudPbx, { prefix: ADMIN_PREFIX, db: opts.db })
+    await scope.register(adminCompanies, { prefix: ADMIN_PREFIX, db: opts.db })
     await scope.register(commandRefusals, { db: opts.db, routePrefix: MASSPRO_PREFIX })
     await scope.register(checks, { prefix: MASSPRO_PREFIX, db: opts.db, lineThreads: opts.lineThreads, maxDeletePercent: opts.maxDeletePercent })
     await scope.register(commandReports, { prefix: MASSPRO_PREFIX, db: opts.db })

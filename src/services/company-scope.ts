@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js'
-import { findCompany } from '../db/companies-repository.js'
+import { findCompany, type CompanyFilter } from '../db/companies-repository.js'
 import { findLiveUserById, type UserRow } from '../db/users-repository.js'
 import { Errors } from '../errors.js'
 import { ID_PATTERN } from '../util/ids.js'
@@ -33,9 +33,17 @@ export function createCompanyScope (db: Queryable) {
     return company?.organizationId === u.organizationId
   }
 
+  /** The companies the caller administers, as canSee decides them one by one; 403 for a non-administrator. */
+  function administered (u: Caller): CompanyFilter {
+    if (!isAdmin(u)) throw Errors.forbiddenRole()
+    if (isSuperadmin(u)) return { all: true }
+    return { all: false, companyId: u.companyId, organizationId: u.adminType === 'organization_admin' ? u.organizationId : null }
+  }
+
   return {
     isAdmin,
     canSee,
+    administered,
 
     /**
      * The company a request acts on: the requested one if the caller may administer it, else 403;

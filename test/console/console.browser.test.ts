@@ -20,9 +20,10 @@ const DESKTOP = { width: 1280, height: 800 }
 const PHONE = { width: 360, height: 740 }
 const MP = '/api/rainbow/massprovisioning/v1.0'
 
-interface Server { url: string, login: string, password: string }
+interface Server { url: string, login: string, password: string, companyId: string }
+interface Account { login: string, password: string }
 
-async function startServer (procs: Proc[], dataDir: string, databaseUrl: string | null): Promise<Server> {
+function serverEnv (dataDir: string, databaseUrl: string | null): Record<string, string> {
   const env: Record<string, string> = {
     PORT: '0',
     SEED_DEMO: 'true',
@@ -34,6 +35,10 @@ async function startServer (procs: Proc[], dataDir: string, databaseUrl: string 
   }
   if (databaseUrl) Object.assign(env, { DATABASE_URL: databaseUrl, JWT_SECRET: 'browser-test-jwt-secret-0123456789abcdef', SECRETS_KEY: 'browser-test-secrets-key-0123456789abcdef' })
   else env.DATA_DIR = dataDir
+  return env
+}
+
+async function startServer (procs: Proc[], env: Record<string, string>): Promise<Server> {
   const p = spawnNode(['--import', 'tsx', 'src/server.ts'], childEnv(env), procs)
   await within(150_000, 'server banner', new Promise<void>((resolve, reject) => {
     const done = () => /\/api\/rainbow\/admin\/v1\.0\/users\n/.test(p.out.stdout)
@@ -43,11 +48,24 @@ async function startServer (procs: Proc[], dataDir: string, databaseUrl: string 
     onData()
   }))
   const pick = (re: RegExp) => re.exec(p.out.stdout)![1]!
-  return { url: pick(/Open the console: (http:\/\/127\.0\.0\.1:\d+)\/console/), login: pick(/^ {2}login: +(\S+)$/m), password: pick(/^ {2}password: +(\S+)$/m) }
+  return {
+    url: pick(/Open the console: (http:\/\/127\.0\.0\.1:\d+)\/console/),
+    login: pick(/^ {2}login: +(\S+)$/m),
+    password: pick(/^ {2}password: +(\S+)$/m),
+    companyId: pick(/^ {2}companyId: +(\S+)$/m),
+  }
 }
 
-async function apiToken (s: Server): Promise<string> {
-  const res = await fetch(`${s.url}/api/rainbow/authentication/v1.0/login`, { headers: { authorization: `Basic ${Buffer.from(`${s.login}:${s.password}`).toString('base64')}` } })
+/** A massprov CLI command on the server's database; its JSON answer. */
+async function cli<T> (procs: Proc[], env: Record<string, string>, args: string[], extra: Record<string, string> = {}): Promise<T> {
+  const p = spawnNode(['--import', 'tsx', 'src/cli.ts', ...args], childEnv({ ...env, ...extra }), procs)
+  const { code } = await within(60_000, `massprov ${args[0]}`, p.exited)
+  if (code !== 0) throw new Error(`massprov ${args.join(' ')} exited ${code}\n${p.out.stdout}\n${p.out.stderr}`)
+  return JSON.parse(p.out.stdout) as T
+}
+
+async function apiToken (s: Server, who: Account = s): Promise<string> {
+  const res = await fetch(`${s.url}/api/rainbow/authentication/v1.0/login`, { headers: { authorization: `Basic ${Buffer.from(`${who.login}:${who.password}`).toString('base64')}` } })
   return (await res.json() as { token: string }).token
 }
 
@@ -58,11 +76,11 @@ async function api<T> (s: Server, token: string, path: string): Promise<T> {
 }
 
 /** Signs in through the console's own flow: its button, the server's sign-in and consent pages, back. */
-async function signIn (page: Page, s: Server): Promise<void> {
+async function signIn (page: Page, s: Server, who: Account = s): Promise<void> {
   await page.goto(`${s.url}/console/`)
   await page.getByRole('button', { name: 'Sign in' }).click()
-  await page.getByLabel('Login e-mail').fill(s.login)
-  await page.getByLabel('Password').fill(s.password)
+  await page.getByLabel('Login e-mail').fill(who.login)
+  await page.getByLabel('Password').fill(who.password)
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.getByRole('button', { name: 'Allow' }).click()
   await page.getByRole('heading', { level: 1, name: 'Import a file' }).waitFor()
@@ -121,11 +139,25 @@ if (CHROMIUM) {
     const cspViolations: string[] = []
     let bulkReqId = ''
     let mixedReqId = ''
+    // For the company picker: a second company in the demo organization, and an organization_admin
+    // of the demo company, who administers both (the demo admin is a company_admin: its own only).
+    const ORG_ADMIN: Account = { login: 'org.admin@demo.example.com', password: 'Picker-Org-Admin-7!' }
+    let otherCompany = ''
 
     beforeAll(async () => {
       buildConsole()
       testDb = process.env.DATABASE_URL ? await openTestDb('postgres') : undefined
-      server = await startServer(procs, dataDir, testDb?.url ?? null)
+      const env = serverEnv(dataDir, testDb?.url ?? null)
+      server = await startServer(procs, env)
+      // The embedded database is the server's alone while it runs: the CLI writes it in between.
+      const running = procs.at(-1)!
+      if (!testDb) {
+        running.child.kill('SIGTERM')
+        await within(30_000, 'server stop', running.exited)
+      }
+      otherCompany = (await cli<{ companyId: string }>(procs, env, ['create-company', '--name', 'Picker Company', '--organization', 'Demo Organization'])).companyId
+      await cli(procs, env, ['create-admin', '--company', server.companyId, '--email', ORG_ADMIN.login, '--role', 'organization_admin'], { MASSPROV_PASSWORD: ORG_ADMIN.password })
+      if (!testDb) server = await startServer(procs, env)
       token = await apiToken(server)
       browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
       // The page runs under the server's CSP (no bypass): a violation is recorded and fails the suite.
@@ -395,6 +427,94 @@ if (CHROMIUM) {
         await p.getByRole('button', { name: 'Import 1 line' }).waitFor()
       } finally {
         await kb.close()
+      }
+    })
+
+    it('company picker: an organization_admin picks another company of its organization, imports into it and reads its reports; a company_admin has no picker', async () => {
+      // The demo admin (a company_admin) administers one company: the list has it alone and no picker is shown.
+      const listed = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/rainbow/admin/v1.0/companies')
+      await page.goto(`${server.url}/console/reports`)
+      await page.getByRole('heading', { level: 1, name: 'Reports' }).waitFor()
+      expect(((await (await listed).json()) as { data: unknown[] }).data).toHaveLength(1)
+      await page.locator('table.reports tbody tr').first().waitFor()
+      expect(await page.getByLabel('Company').count()).toBe(0)
+      expect(await page.evaluate('sessionStorage.getItem("mp.company")')).toBeNull()
+
+      const ctx = await browser.newContext({ viewport: DESKTOP })
+      const p = await ctx.newPage()
+      p.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text()) })
+      p.on('pageerror', (e) => cspViolations.push(`page error: ${e.message}`))
+      try {
+        await signIn(p, server, ORG_ADMIN)
+        const picker = p.getByLabel('Company')
+        await picker.waitFor()
+        // It starts on the administrator's own company.
+        expect(await picker.inputValue()).toBe(server.companyId)
+        expect(await picker.locator('option').allTextContents()).toEqual(['Demo Company', 'Picker Company'])
+        // Chosen with the keyboard: focused, then the arrow key.
+        await picker.focus()
+        await p.keyboard.press('ArrowDown')
+        expect(await picker.inputValue()).toBe(otherCompany)
+        expect(await p.evaluate('sessionStorage.getItem("mp.company")')).toBe(otherCompany)
+
+        const emails = ['picker.one@picker.example.com', 'picker.two@picker.example.com']
+        await p.getByRole('heading', { name: 'Import a file' }).waitFor()
+        await chooseFile(p, 'picker.csv', `__action__;loginEmail;firstName;lastName\n${emails.map((e, i) => `create;${e};Picker;User ${i}`).join('\n')}\n`)
+        await p.getByLabel('Label').fill('picked company')
+        await p.getByRole('button', { name: 'Check the file' }).click()
+        await p.getByRole('button', { name: 'Import 2 lines' }).click()
+        expect((await watchProgress(p)).status).toBe('Terminated')
+        const reqId = decodeURIComponent(new URL(p.url()).pathname.split('/')[3]!)
+
+        // The users are in the company chosen, and not in the administrator's own.
+        const orgToken = await apiToken(server, ORG_ADMIN)
+        const other = await api<{ data: Array<{ loginEmail: string, companyId: string }> }>(server, orgToken, `/api/rainbow/admin/v1.0/users?companyId=${otherCompany}&limit=1000`)
+        expect(other.data.filter((u) => emails.includes(u.loginEmail)).map((u) => [u.loginEmail, u.companyId]).sort()).toEqual(emails.map((e) => [e, otherCompany]))
+        for (const email of emails) {
+          expect((await api<{ total: number }>(server, orgToken, `/api/rainbow/admin/v1.0/users?loginEmail=${encodeURIComponent(email)}`)).total).toBe(0)
+        }
+
+        // The Reports page of that company lists the import, and still does after a reload (the choice is kept for the tab).
+        const rows = p.locator('table.reports tbody tr')
+        for (const step of ['link', 'reload']) {
+          if (step === 'link') await p.getByRole('link', { name: 'Reports' }).click()
+          else await p.reload()
+          await p.getByRole('heading', { level: 1, name: 'Reports' }).waitFor()
+          await rows.first().waitFor()
+          expect(await rows.count(), step).toBe(1)
+          expect(await rows.first().textContent(), step).toContain('picked company')
+          expect(await picker.inputValue(), step).toBe(otherCompany)
+        }
+        // Its report offers the revert, whose dry run is asked for that company.
+        await rows.first().locator('a').click()
+        await p.getByRole('heading', { name: 'Import report' }).waitFor()
+        expect(await p.getByTestId('report-status').textContent()).toBe('Terminated')
+        await p.getByRole('button', { name: 'Revert this import…' }).click()
+        await p.getByRole('heading', { name: 'Revert: what it would do' }).waitFor()
+        expect(await p.locator('table:has(caption:text("Revert plan")) tbody tr').count()).toBe(2)
+
+        // Back on its own company: that import is not among its reports.
+        await picker.selectOption({ label: 'Demo Company' })
+        // The demo company's list, once loaded, has the imports of the tests above.
+        await expect.poll(() => rows.count()).toBeGreaterThan(1)
+        expect((await rows.allTextContents()).some((t) => t.includes('picked company'))).toBe(false)
+        expect(await p.locator(`a[href$="${reqId}"]`).count()).toBe(0)
+      } finally {
+        await ctx.close()
+      }
+
+      // The header with the picker, audited like the other pages (axe needs the CSP bypassed to load).
+      for (const viewport of [DESKTOP, PHONE]) {
+        const audit = await browser.newContext({ viewport, bypassCSP: true })
+        const a = await audit.newPage()
+        try {
+          await signIn(a, server, ORG_ADMIN)
+          await a.getByLabel('Company').waitFor()
+          expect(await axeSerious(a), `${viewport.width}px`).toEqual([])
+          expect(await a.evaluate('document.documentElement.scrollWidth'), `${viewport.width}px`).toBeLessThanOrEqual(viewport.width)
+        } finally {
+          await audit.close()
+        }
       }
     })
 

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { ADMIN, json } from '../api.ts'
+import { scoped } from '../company.ts'
 import { Scroll } from '../scroll.tsx'
 
 interface User { id: string, loginEmail: string, displayName: string | null, jobTitle: string | null, department: string | null, adminType: string | null, isActive: boolean }
@@ -17,11 +18,11 @@ export function DirectoryPage () {
   const [error, setError] = useState<string>()
 
   useEffect(() => {
-    json<{ data: User[], total: number }>(`${ADMIN}/users?limit=${PAGE}`)
+    json<{ data: User[], total: number }>(scoped(`${ADMIN}/users?limit=${PAGE}`))
       .then((r) => { setUsers(r.data); setTotal(r.total) })
       .catch((e: unknown) => setError((e as Error).message))
-    json<{ data: Pbx[] }>(`${ADMIN}/pbxs`)
-      .then((r) => Promise.all(r.data.map((p) => json<{ data: PhoneNumber[] }>(`${ADMIN}/pbxs/${encodeURIComponent(p.pbxId)}/phonenumbers`).then((n) => n.data))))
+    json<{ data: Pbx[] }>(scoped(`${ADMIN}/pbxs`))
+      .then((r) => Promise.all(r.data.map((p) => json<{ data: PhoneNumber[] }>(scoped(`${ADMIN}/pbxs/${encodeURIComponent(p.pbxId)}/phonenumbers`)).then((n) => n.data))))
       .then((all) => setNumbers(all.flat()))
       .catch((e: unknown) => setError((e as Error).message))
   }, [])

@@ -1,6 +1,7 @@
 import { Fragment } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { ADMIN, ApiError, csvPost, importPath, json, MODES, type CheckAnswer, type Mode, type PlanLine } from '../api.ts'
+import { scoped } from '../company.ts'
 import { rawValue } from '../csv.ts'
 import { keepImportedFile, takeNext } from '../handoff.ts'
 import { navigate } from '../router.ts'
@@ -94,7 +95,7 @@ export function ImportPage () {
       setCheck(answer.data)
       setCheckedText(text)
       if (!answer.data.deletionSafeguard && deletionsOf(answer.data) > 0) {
-        const users = await json<{ total: number }>(`${ADMIN}/users?limit=1`)
+        const users = await json<{ total: number }>(scoped(`${ADMIN}/users?limit=1`))
         setCompanyUsers(users.total)
       }
     } catch (e) {

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { call, details, MP, type ImportView } from '../api.ts'
+import { scoped } from '../company.ts'
 import { linkProps } from '../router.ts'
 
 function duration (seconds: number): string {
@@ -37,7 +38,7 @@ export function ProgressPage ({ reqId }: { reqId: string }) {
   const cancel = async () => {
     setCancelling(true)
     try {
-      const r = await call(`${MP}/users/imports/${encodeURIComponent(reqId)}/cancel`, { method: 'POST' })
+      const r = await call(scoped(`${MP}/users/imports/${encodeURIComponent(reqId)}/cancel`), { method: 'POST' })
       setView(((await r.json()) as { data: ImportView }).data)
     } catch (e) {
       setError((e as Error).message)

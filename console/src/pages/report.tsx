@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { call, details, json, MP, type CheckAnswer, type ImportView } from '../api.ts'
+import { scoped } from '../company.ts'
 import { resultsCsv, retryCsv } from '../csv.ts'
 import { importedFile, openNext } from '../handoff.ts'
 import { revertAllowed, type ImportRow } from '../revert.ts'
@@ -38,7 +39,7 @@ export function ReportPage ({ reqId }: { reqId: string }) {
 
   useEffect(() => {
     details(reqId, 'full').then(setView).catch((e: unknown) => setError((e as Error).message))
-    json<{ data: ImportRow[] }>(`${MP}/users/imports?limit=1000`)
+    json<{ data: ImportRow[] }>(scoped(`${MP}/users/imports?limit=1000`))
       .then((r) => setRevertedBy(r.data.find((row) => row.reqId === reqId)?.revertedBy ?? null))
       .catch(() => setRevertedBy(null))
   }, [reqId])
@@ -59,14 +60,14 @@ export function ReportPage ({ reqId }: { reqId: string }) {
     navigate('import')
   }
   const remove = () => act(async () => {
-    await call(`${path}/details`, { method: 'DELETE' })
+    await call(scoped(`${path}/details`), { method: 'DELETE' })
     navigate('reports')
   })
   const checkRevert = () => act(async () => {
-    setRevert((await json<{ data: CheckAnswer }>(`${path}/revert/check`, { method: 'POST' })).data)
+    setRevert((await json<{ data: CheckAnswer }>(scoped(`${path}/revert/check`), { method: 'POST' })).data)
   })
   const runRevert = () => act(async () => {
-    const r = await json<{ data: { reqId: string } }>(`${path}/revert`, { method: 'POST' })
+    const r = await json<{ data: { reqId: string } }>(scoped(`${path}/revert`), { method: 'POST' })
     navigate(`imports/${encodeURIComponent(r.data.reqId)}/progress`)
   })
 

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { json, MP } from '../api.ts'
+import { scoped } from '../company.ts'
 import type { ImportRow } from '../revert.ts'
 import { linkProps } from '../router.ts'
 import { Scroll } from '../scroll.tsx'
@@ -13,7 +14,7 @@ export function ReportsPage () {
   const [rows, setRows] = useState<ImportRow[]>()
   const [error, setError] = useState<string>()
   useEffect(() => {
-    json<{ data: ImportRow[] }>(`${MP}/users/imports?limit=200`).then((r) => setRows(r.data)).catch((e: unknown) => setError((e as Error).message))
+    json<{ data: ImportRow[] }>(scoped(`${MP}/users/imports?limit=200`)).then((r) => setRows(r.data)).catch((e: unknown) => setError((e as Error).message))
   }, [])
   return (
     <section aria-labelledby='reports-title'>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { call, MODES, MP, type Mode } from '../api.ts'
+import { scoped } from '../company.ts'
 
 /** Each mode's CSV template, as the server generates it from the columns it validates. */
 export function TemplatesPage () {
@@ -8,7 +9,7 @@ export function TemplatesPage () {
   const [error, setError] = useState<string>()
   useEffect(() => {
     setError(undefined)
-    call(`${MP}/users/template?mode=${mode}`).then((r) => r.text()).then(setText).catch((e: unknown) => setError((e as Error).message))
+    call(scoped(`${MP}/users/template?mode=${mode}`)).then((r) => r.text()).then(setText).catch((e: unknown) => setError((e as Error).message))
   }, [mode])
   const href = `data:text/csv;charset=utf-8,${encodeURIComponent(text)}`
   return (
