@@ -239,6 +239,18 @@ describe.each(dbKinds())('imports that fail or are cancelled on %s', (kind) => {
     expect(again).toMatchObject({ ended: false, imp: { status: 'Cancelled', succeeded: 6 } })
   })
 
+  /** Polls this test database's sessions until one waits on a lock (PostgreSQL only). */
+  const waitForLockWaiter = async () => {
+    const deadline = Date.now() + 20_000
+    for (;;) {
+      const rows = await suite.tdb.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+      if ((rows[0]?.n ?? 0) > 0) return
+      if (Date.now() > deadline) throw new Error('the cancel never waited on the import\'s lock')
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+
   onPostgres?.('a cancel arriving inside a chunk waits for its commit: that chunk is applied whole, nothing after it', async () => {
     const file = await accept(8)
     let cancel: Promise<Awaited<ReturnType<typeof cancelImport>>> | undefined
@@ -251,7 +263,9 @@ describe.each(dbKinds())('imports that fail or are cancelled on %s', (kind) => {
           settledInside = true
           return r
         })()
-        await new Promise((resolve) => setTimeout(resolve, 300))
+        // Until the cancel is queued on the import's row lock (a fixed 300 ms was not always enough under a
+        // loaded CI machine: the chunk then committed first, the next chunk took the lock and the import ended).
+        await waitForLockWaiter()
         expect(settledInside).toBe(false)
       }
     })
