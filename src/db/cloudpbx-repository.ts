@@ -114,7 +114,8 @@ export interface VoiceInventory {
  * device of another company is 2008) or its users hold.
  */
 export async function loadVoiceInventory (q: Queryable, companyId: string, named: { shortNumbers: readonly string[], macs: readonly string[], ddis: readonly string[], userIds: readonly string[] }, head = true, exists = false): Promise<VoiceInventory> {
-  const none = <T>(list: readonly unknown[], read: () => Promise<T[]>) => list.length === 0 ? Promise.resolve([]) : read()
+  // Nothing named and no user: no query (a check that read the inventory whole names none of it).
+  const none = <T>(lists: ReadonlyArray<readonly unknown[]>, read: () => Promise<T[]>) => lists.every((l) => l.length === 0) ? Promise.resolve([]) : read()
   // `exists`: an earlier read found the company's Cloud PBX, and a Cloud PBX is never deleted.
   const has = exists ? [1] : await q.query('SELECT 1 FROM cloud_pbxs WHERE company_id = $1', [companyId])
   if (has.length === 0) return { hasCloudPbx: false, head, ranges: [], services: [], subscribers: [], devices: [], ddis: [] }
@@ -127,16 +128,15 @@ export async function loadVoiceInventory (q: Queryable, companyId: string, named
   // `key = ANY(list) OR user_id = ANY(list)`, `key = ANY(list)` alone or a plain join, PostgreSQL
   // without statistics on the table (a freshly loaded inventory; PGlite never analyses) scanned all
   // of it once per batch: 70 ms a batch at 100,000 devices.
-  const keysAndUsers = [...named.shortNumbers, ...named.userIds]
-  const subscribers = await none(keysAndUsers, () => manyRows<SubscriberRow>(q,
+  const subscribers = await none([named.shortNumbers, named.userIds], () => manyRows<SubscriberRow>(q,
     `SELECT s.user_id AS "userId", s.company_id AS "companyId", s.short_number AS "shortNumber"
        FROM unnest($2::text[]) AS k(short_number) CROSS JOIN LATERAL (SELECT * FROM voice_subscribers WHERE company_id = $1 AND short_number = k.short_number LIMIT 1) s
      UNION SELECT user_id, company_id, short_number FROM voice_subscribers WHERE user_id = ANY($3::bpchar[])`, [companyId, named.shortNumbers, named.userIds]))
-  const devices = await none([...named.macs, ...named.userIds], () => manyRows<InventoryItem>(q,
+  const devices = await none([named.macs, named.userIds], () => manyRows<InventoryItem>(q,
     `SELECT d.id, d.company_id AS "companyId", d.mac_address AS key, d.user_id AS "userId"
        FROM unnest($1::text[]) AS k(mac_address) CROSS JOIN LATERAL (SELECT * FROM sip_devices WHERE mac_address = k.mac_address LIMIT 1) d
      UNION SELECT id, company_id, mac_address, user_id FROM sip_devices WHERE user_id = ANY($2::bpchar[])`, [named.macs, named.userIds]))
-  const ddis = await none([...named.ddis, ...named.userIds], () => manyRows<InventoryItem>(q,
+  const ddis = await none([named.ddis, named.userIds], () => manyRows<InventoryItem>(q,
     `SELECT d.id, d.company_id AS "companyId", d.number AS key, d.user_id AS "userId"
        FROM unnest($1::text[]) AS k(number) CROSS JOIN LATERAL (SELECT * FROM ddi_numbers WHERE number = k.number LIMIT 1) d
      UNION SELECT id, company_id, number, user_id FROM ddi_numbers WHERE user_id = ANY($2::bpchar[])`, [named.ddis, named.userIds]))

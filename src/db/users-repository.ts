@@ -1,3 +1,4 @@
+import { setImmediate as turn } from 'node:timers/promises'
 import { manyRows, pageAlongIndex, type Db, type Queryable } from './db.js'
 import { writableFieldsSelect, type EmailEntry, type PhoneEntry, type WritableUserFields } from './users-write-repository.js'
 
@@ -148,7 +149,7 @@ export async function listLiveLoginEmails (db: Db, limit: number, page = 20_000)
     if (emails.length > limit) return undefined
     if (n < page) return emails
     after = emails[emails.length - 1]!
-    await new Promise((resolve) => setImmediate(resolve))
+    await turn()
   }
 }
 

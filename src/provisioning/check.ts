@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
 import { finished } from 'node:stream/promises'
+import { setImmediate as turn } from 'node:timers/promises'
 import { createDeflateRaw, createInflateRaw, inflateRawSync } from 'node:zlib'
 import { createClock } from '../csv/clock.js'
 import { parseCsv } from '../csv/parse.js'
@@ -178,7 +179,7 @@ export async function checkCsv (db: Db, req: CheckRequest): Promise<CheckAnswer>
       planner = new Planner({ users: [], numbers: [], companyPbxIds: await listCompanyPbxIds(db, req.companyId) }, { companyId: req.companyId, nostrict: req.nostrict, mode, caller: req.caller })
       const emails = await listLiveLoginEmails(db, req.liveEmailsHeld ?? LIVE_EMAILS_HELD)
       if (emails !== undefined) live = new Set(emails)
-      const lines = countLines(req.body)
+      const lines = live !== undefined || mode === 'rainbowvoice' ? countLines(req.body) : 0
       if (live !== undefined) wholeUsers = await readWholeCompany(db, req.companyId, planner, rows, lines, live)
       if (mode === 'rainbowvoice') wholeInventory = await readWholeInventory(db, req.companyId, planner, rows, lines)
     }
@@ -283,7 +284,7 @@ async function readWholeInventory (db: Db, companyId: string, planner: Planner, 
       if (page.last !== undefined) planner.add({ users: [], numbers: [], companyPbxIds: [], voice: { hasCloudPbx: true, head: false, ranges: [], services: [], subscribers: page.subscribers, devices: table === 'sip_devices' ? page.items : [], ddis: table === 'ddi_numbers' ? page.items : [] } })
       if (read > most) return false
       after = page.last
-      await new Promise((resolve) => setImmediate(resolve))
+      await turn()
     }
   }
   return true
@@ -309,7 +310,7 @@ async function readWholeCompany (db: Db, companyId: string, planner: Planner, fi
     planner.add({ users, numbers: [], companyPbxIds: [] })
     read += users.length
     if (read > most) return false
-    await new Promise((resolve) => setImmediate(resolve))
+    await turn()
     if (users.length < USERS_PAGE) break
     after = users[users.length - 1]!.id
   }

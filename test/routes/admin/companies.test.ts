@@ -110,6 +110,17 @@ describe.each(dbKinds())('GET /admin/v1.0/companies on %s', (kind) => {
     expect((await companies('superadmin', `?name=${'a'.repeat(128)}`)).statusCode).toBe(200)
   })
 
+  it('a lone surrogate, invalid UTF-8 or a trailing slash is never a 5xx: a 4xx in the envelope, or the list', async () => {
+    for (const query of ['?name=%ED%A0%80', '?name=%F0', '?name=%uD800', '?limit=1%00']) {
+      const res = await companies('superadmin', query)
+      expect(res.statusCode, query).toBeLessThan(500)
+      if (res.statusCode >= 400) expect(res.json(), query).toMatchObject({ errorCode: res.statusCode })
+    }
+    const slash = await get('superadmin', `${ADMIN}/companies/`)
+    expect(slash.statusCode).toBeLessThan(500)
+    if (slash.statusCode >= 400) expect(slash.json()).toMatchObject({ errorCode: slash.statusCode })
+  })
+
   it('the console passes the chosen company on every call: a company_admin\'s own companyId is accepted wherever it passes it', async () => {
     const own = `companyId=${world.companyA}`
     for (const url of [`${ADMIN}/users?limit=1&${own}`, `${ADMIN}/pbxs?${own}`, `${MP}/users/imports?limit=200&${own}`, `${MP}/users/template?mode=user&${own}`]) {
