@@ -2,6 +2,7 @@ import type { CsvRow } from '../csv/types.js'
 import type { InventoryItem, NumberRange, VoiceInventory } from '../db/cloudpbx-repository.js'
 import type { VoiceCounts } from '../db/imports-repository.js'
 import { PlanCodes } from './codes.js'
+import { ID_PATTERN } from '../util/ids.js'
 import { LineFailure } from './line-failure.js'
 
 export type VoiceTable = 'sip_devices' | 'ddi_numbers'
@@ -16,26 +17,123 @@ export type VoiceOp =
 /** The plan entry's account of it: `subscriber 8001`, `device aa:bb:…`, `DDI +33…`, `service Enterprise Demo`. */
 export interface VoicePlan { attached: string[], detached: string[] }
 
-interface Item { id: string, companyId: string, key: string, userId: string | null }
 interface Offer { licences: number, used: number, before: number, refused: number }
 
 /** One service offer's licences (contract §3.1/§3.4 `profiles`, keyed by offer name). */
 export interface Profile { name: string, valid: boolean, assignedBefore?: number, assignedAfter: number, max: number }
 
 const label = { sip_devices: 'device', ddi_numbers: 'DDI' } as const
+const NONE = -1
+
+/** An Int32Array of at least `n` elements, the new ones NONE. */
+function room (a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  if (n <= a.length) return a
+  const b = new Int32Array(Math.max(n, a.length * 2)).fill(NONE)
+  b.set(a)
+  return b
+}
+
+/**
+ * The devices (or DDIs) planning knows, as columns indexed by item number: a whole company's
+ * inventory is hundreds of thousands of them, held until the last line of a file. As objects with
+ * their text ids and keys (sliced from the page read, which kept every page's text alive) they
+ * took about 200 bytes each; here about 30. The key is the MAC address or E.164 number as a number
+ * (48 bits, or at most 15 digits: exact in a double), the id (24 hex digits, newId) as 12 bytes.
+ */
+class ItemTable {
+  // Open addressing over the keys (item number + 1, 0 for an empty place), at most half full: a Map
+  // of 100,000 number keys took 5 MB of table and 1.6 MB of boxed numbers in the V8 heap, where
+  // every byte held also delays the next collection.
+  private places = new Int32Array(1 << 11)
+  private ids = Buffer.alloc(12 * 1024)
+  private keys = new Float64Array(1024)
+  /** The holder's user slot (VoicePlanner), NONE when free. */
+  holder = new Int32Array(1024).fill(NONE)
+  private own = new Uint8Array(1024)
+  /** An id that is not 24 hex digits (not one of newId's; kept as is). */
+  private readonly oddIds = new Map<number, string>()
+  size = 0
+
+  constructor (private readonly table: VoiceTable) {}
+
+  find (key: string): number | undefined {
+    const k = this.keyOf(key)
+    const i = this.places[this.place(k)]!
+    return i === 0 ? undefined : i - 1
+  }
+
+  add (id: string, key: string, own: boolean): number {
+    const k = this.keyOf(key)
+    const at = this.place(k)
+    if (this.places[at] !== 0) return this.places[at]! - 1
+    const i = this.size++
+    if (i === this.keys.length) this.grow()
+    this.keys[i] = k
+    this.own[i] = own ? 1 : 0
+    this.holder[i] = NONE
+    if (ID_PATTERN.test(id)) this.ids.write(id, i * 12, 'hex')
+    else this.oddIds.set(i, id)
+    this.places[at] = i + 1
+    if (this.size * 2 > this.places.length) this.rehash()
+    return i
+  }
+
+  id (i: number): string {
+    return this.oddIds.get(i) ?? this.ids.toString('hex', i * 12, i * 12 + 12)
+  }
+
+  /** The key as the CSV and the database write it. */
+  key (i: number): string {
+    const k = this.keys[i]!
+    return this.table === 'sip_devices' ? k.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:') : `+${k}`
+  }
+
+  owned (i: number): boolean {
+    return this.own[i] === 1
+  }
+
+  private keyOf (text: string): number {
+    return this.table === 'sip_devices' ? parseInt(text.replaceAll(':', ''), 16) : Number(text.slice(1))
+  }
+
+  /** Where the key is, or the empty place where it would go. */
+  private place (k: number): number {
+    const mask = this.places.length - 1
+    let at = Math.imul((k >>> 0) ^ Math.imul((k / 0x100000000) >>> 0, 0x85ebca6b), 0x9e3779b1) & mask
+    for (let i = this.places[at]!; i !== 0 && this.keys[i - 1] !== k; i = this.places[at]!) at = (at + 1) & mask
+    return at
+  }
+
+  private rehash (): void {
+    this.places = new Int32Array(this.places.length * 2)
+    for (let i = 0; i < this.size; i++) this.places[this.place(this.keys[i]!)] = i + 1
+  }
+
+  private grow (): void {
+    const n = this.keys.length * 2
+    const keys = new Float64Array(n); keys.set(this.keys); this.keys = keys
+    const own = new Uint8Array(n); own.set(this.own); this.own = own
+    const ids = Buffer.alloc(12 * n); this.ids.copy(ids); this.ids = ids
+    this.holder = room(this.holder, n)
+  }
+}
 
 /** Rainbow Voice state carried from line to line, beside the users and PBX numbers of the Planner (plan.ts). */
 export class VoicePlanner {
   private hasCloudPbx = false
   private ranges: NumberRange[] = []
   private readonly offers = new Map<string, Offer>()
-  // Users and short numbers whose subscription planning knows; null: known to have none (a later
-  // snapshot does not overwrite what planning knows). Null markers, not a Set of "u:"/"s:" keys
-  // beside the maps: that Set cost two concatenated strings per line of a 100,000-line file.
-  private readonly shortOf = new Map<string, string | null>()
-  private readonly holderOf = new Map<string, string | null>()
-  private readonly items: Record<VoiceTable, Map<string, Item>> = { sip_devices: new Map(), ddi_numbers: new Map() }
-  private readonly held: Record<VoiceTable, Map<string, Item>> = { sip_devices: new Map(), ddi_numbers: new Map() }
+  // Every user planning knows something of, by a slot number; what each holds in columns by slot.
+  private readonly slots = new Map<string, number>()
+  private readonly userIds: string[] = []
+  // The user's short number; null: known to have none, undefined: not known (a later snapshot does
+  // not overwrite what planning knows).
+  private readonly shortOf: Array<string | null | undefined> = []
+  // Each short number planning knows, with its subscriber's slot (NONE: known to be free).
+  private readonly holderOf = new Map<string, number>()
+  private readonly items: Record<VoiceTable, ItemTable> = { sip_devices: new ItemTable('sip_devices'), ddi_numbers: new ItemTable('ddi_numbers') }
+  // The item each user slot holds, NONE when none.
+  private readonly held: Record<VoiceTable, Int32Array<ArrayBuffer>> = { sip_devices: new Int32Array(1024).fill(NONE), ddi_numbers: new Int32Array(1024).fill(NONE) }
 
   constructor (private readonly companyId: string) {}
 
@@ -45,17 +143,20 @@ export class VoicePlanner {
     if (inv.head) this.ranges = inv.ranges
     for (const s of inv.services) if (!this.offers.has(s.name)) this.offers.set(s.name, { licences: s.licences, used: s.used, before: s.used, refused: 0 })
     for (const s of inv.subscribers) {
-      if (this.shortOf.has(s.userId) || this.holderOf.has(s.shortNumber)) continue
-      this.shortOf.set(s.userId, s.shortNumber)
-      this.holderOf.set(s.shortNumber, s.userId)
+      const slot = this.slot(s.userId, true)
+      if (this.shortOf[slot] !== undefined || this.holderOf.has(s.shortNumber)) continue
+      this.shortOf[slot] = s.shortNumber
+      this.holderOf.set(s.shortNumber, slot)
     }
     const addItems = (table: VoiceTable, rows: readonly InventoryItem[]) => {
+      const t = this.items[table]
       for (const r of rows) {
-        if (this.items[table].has(r.key)) continue
-        // A copy: planning moves items between holders without touching the inventory read.
-        const item = { id: r.id, companyId: r.companyId, key: r.key, userId: r.userId }
-        this.items[table].set(r.key, item)
-        if (item.userId && !this.held[table].has(item.userId)) this.held[table].set(item.userId, item)
+        const before = t.size
+        const i = t.add(r.id, r.key, r.companyId === this.companyId)
+        if (i < before || r.userId === null) continue
+        const slot = this.slot(r.userId, true)
+        t.holder[i] = slot
+        if (this.held[table][slot] === NONE) this.held[table][slot] = i
       }
     }
     addItems('sip_devices', inv.devices)
@@ -64,7 +165,7 @@ export class VoicePlanner {
 
   /** Whether planning holds this device or DDI already (read before, or the whole inventory was). */
   knows (table: VoiceTable, key: string): boolean {
-    return this.items[table].has(key)
+    return this.items[table].find(key) !== undefined
   }
 
   /**
@@ -88,42 +189,45 @@ export class VoicePlanner {
     const v = row.values
     const short = v.shortNumber ?? null
     if ((short ?? v.macAddress ?? v.ddiE164Number) && !this.hasCloudPbx) throw this.noCloudPbx()
-    const current = userId === undefined ? undefined : this.shortOf.get(userId) ?? undefined
+    const slot = userId === undefined ? NONE : this.slots.get(userId) ?? NONE
+    const current = slot === NONE ? undefined : this.shortOf[slot] ?? undefined
     let subscribe: { shortNumber: string, previous: string | null } | undefined
     if (short !== null && short !== current) {
       if (!this.inPlan(short)) throw new LineFailure(PlanCodes.shortNumberNotInNumberingPlan, `short number ${short} is not in the numbering plan of the company's Cloud PBX`)
       const holder = this.holderOf.get(short)
-      if (holder != null && holder !== userId) throw new LineFailure(PlanCodes.shortNumberAlreadyAssigned, `short number ${short} is already assigned to another subscriber of the company`)
+      if (holder !== undefined && holder !== NONE && holder !== slot) throw new LineFailure(PlanCodes.shortNumberAlreadyAssigned, `short number ${short} is already assigned to another subscriber of the company`)
       if (current === undefined && holdsPbxNumber) throw new LineFailure(PlanCodes.userAlreadyInAnotherPbx, `${row.loginEmail} already holds an extension of another PBX: detach it first`)
       subscribe = { shortNumber: short, previous: current ?? null }
     }
     const subscriber = current !== undefined || subscribe !== undefined
-    const device = this.toHold('sip_devices', v.macAddress ?? null, userId, subscriber, row.loginEmail)
-    const ddi = this.toHold('ddi_numbers', v.ddiE164Number ?? null, userId, subscriber, row.loginEmail)
+    const device = this.toHold('sip_devices', v.macAddress ?? null, slot, subscriber, row.loginEmail)
+    const ddi = this.toHold('ddi_numbers', v.ddiE164Number ?? null, slot, subscriber, row.loginEmail)
     const licences = services ? this.licences(services.before, services.after, v.services ?? []) : { added: [], removed: [] }
     return (uid) => {
       const ops: VoiceOp[] = []
       const plan: VoicePlan = { attached: [], detached: [] }
+      const to = this.slot(uid)
       if (subscribe) {
-        if (subscribe.previous !== null) this.holderOf.set(subscribe.previous, null)
-        this.shortOf.set(uid, subscribe.shortNumber)
-        this.holderOf.set(subscribe.shortNumber, uid)
+        if (subscribe.previous !== null) this.holderOf.set(subscribe.previous, NONE)
+        this.shortOf[to] = subscribe.shortNumber
+        this.holderOf.set(subscribe.shortNumber, to)
         ops.push({ kind: 'subscribe', userId: uid, shortNumber: subscribe.shortNumber, previous: subscribe.previous })
         plan.attached.push(`subscriber ${subscribe.shortNumber}`)
         if (subscribe.previous !== null) plan.detached.push(`subscriber ${subscribe.previous}`)
       }
-      if (device) this.hold('sip_devices', device, uid, ops, plan)
-      if (ddi) this.hold('ddi_numbers', ddi, uid, ops, plan)
+      if (device !== NONE) this.hold('sip_devices', device, to, uid, ops, plan)
+      if (ddi !== NONE) this.hold('ddi_numbers', ddi, to, uid, ops, plan)
       for (const name of licences.added) { this.offers.get(name)!.used++; plan.attached.push(`service ${name}`) }
       for (const name of licences.removed) { this.offers.get(name)!.used--; plan.detached.push(`service ${name}`) }
       return { ops, plan }
     }
   }
 
-  private hold (table: VoiceTable, item: Item, userId: string, ops: VoiceOp[], plan: VoicePlan): void {
-    this.setHolder(table, item, userId)
-    ops.push({ kind: 'hold', table, itemId: item.id, userId })
-    plan.attached.push(`${label[table]} ${item.key}`)
+  private hold (table: VoiceTable, item: number, slot: number, userId: string, ops: VoiceOp[], plan: VoicePlan): void {
+    this.setHolder(table, item, slot)
+    const t = this.items[table]
+    ops.push({ kind: 'hold', table, itemId: t.id(item), userId })
+    plan.attached.push(`${label[table]} ${t.key(item)}`)
   }
 
   /**
@@ -133,15 +237,17 @@ export class VoicePlanner {
   detach (row: CsvRow, userId: string): { ops: VoiceOp[], plan: VoicePlan } {
     if (!this.hasCloudPbx) throw this.noCloudPbx()
     const v = row.values
-    const current = this.shortOf.get(userId) ?? undefined
+    const slot = this.slots.get(userId) ?? NONE
+    const current = slot === NONE ? undefined : this.shortOf[slot] ?? undefined
     if (current === undefined && v.ddiE164Number) throw new LineFailure(PlanCodes.ddiDetachForNonSubscriber, `${row.loginEmail} is not a Rainbow Voice subscriber: it holds no DDI to detach`)
     if (current === undefined || current !== v.shortNumber) throw new LineFailure(PlanCodes.subscriberNotTheUsers, `subscriber ${v.shortNumber ?? ''} is not ${row.loginEmail}'s`)
-    const named: Array<[VoiceTable, Item]> = []
+    const named: Array<[VoiceTable, number]> = []
     for (const [table, key] of [['sip_devices', v.macAddress], ['ddi_numbers', v.ddiE164Number]] as const) {
       if (!key) continue
       const item = this.find(table, key)
-      if (item.userId !== null && item.userId !== userId) throw this.heldByAnother(table, key)
-      if (item.userId === userId) named.push([table, item])
+      const holder = this.items[table].holder[item]!
+      if (holder !== NONE && holder !== slot) throw this.heldByAnother(table, key)
+      if (holder === slot) named.push([table, item])
     }
     if (v.macAddress || v.ddiE164Number) return this.releaseItems(named)
     return this.releaseAll(userId, [])
@@ -149,12 +255,16 @@ export class VoicePlanner {
 
   /** Everything the user holds (delete), and the licences of its offers. */
   releaseAll (userId: string, services: readonly string[]): { ops: VoiceOp[], plan: VoicePlan } {
-    const items = (['sip_devices', 'ddi_numbers'] as const).flatMap((t) => { const i = this.held[t].get(userId); return i ? [[t, i] as [VoiceTable, Item]] : [] })
+    const slot = this.slots.get(userId)
+    const items: Array<[VoiceTable, number]> = []
+    if (slot !== undefined) {
+      for (const t of ['sip_devices', 'ddi_numbers'] as const) if (this.held[t][slot] !== NONE) items.push([t, this.held[t][slot]!])
+    }
     const out = this.releaseItems(items)
-    const short = this.shortOf.get(userId)
-    if (short != null) {
-      this.holderOf.set(short, null)
-      this.shortOf.set(userId, null)
+    const short = slot === undefined ? undefined : this.shortOf[slot]
+    if (slot !== undefined && short != null) {
+      this.holderOf.set(short, NONE)
+      this.shortOf[slot] = null
       out.ops.push({ kind: 'unsubscribe', userId, shortNumber: short })
       out.plan.detached.push(`subscriber ${short}`)
     }
@@ -190,48 +300,52 @@ export class VoicePlanner {
     return { added, removed }
   }
 
-  private releaseItems (items: ReadonlyArray<[VoiceTable, Item]>): { ops: VoiceOp[], plan: VoicePlan } {
+  private releaseItems (items: ReadonlyArray<[VoiceTable, number]>): { ops: VoiceOp[], plan: VoicePlan } {
     const ops: VoiceOp[] = []
     const plan: VoicePlan = { attached: [], detached: [] }
     for (const [table, item] of items) {
-      this.setHolder(table, item, null)
-      ops.push({ kind: 'release', table, itemId: item.id })
-      plan.detached.push(`${label[table]} ${item.key}`)
+      this.setHolder(table, item, NONE)
+      const t = this.items[table]
+      ops.push({ kind: 'release', table, itemId: t.id(item) })
+      plan.detached.push(`${label[table]} ${t.key(item)}`)
     }
     return { ops, plan }
   }
 
-  /** The device or DDI an upsert attaches, undefined when the user holds it already. */
-  private toHold (table: VoiceTable, key: string | null, userId: string | undefined, subscriber: boolean, loginEmail: string): Item | undefined {
-    if (key === null) return undefined
+  /** The device or DDI an upsert attaches, NONE when there is none or the user holds it already. */
+  private toHold (table: VoiceTable, key: string | null, slot: number, subscriber: boolean, loginEmail: string): number {
+    if (key === null) return NONE
     const item = this.find(table, key)
-    if (item.userId !== null && item.userId !== userId) throw this.heldByAnother(table, key)
-    const mine = userId === undefined ? undefined : this.held[table].get(userId)
-    if (mine && mine !== item) {
+    const t = this.items[table]
+    const holder = t.holder[item]!
+    if (holder !== NONE && holder !== slot) throw this.heldByAnother(table, key)
+    const mine = slot === NONE ? NONE : this.held[table][slot]!
+    if (mine !== NONE && mine !== item) {
       throw table === 'sip_devices'
-        ? new LineFailure(PlanCodes.anotherSipDeviceAttachedToUser, `${loginEmail} already has device ${mine.key}: detach it first`)
-        : new LineFailure(PlanCodes.anotherDdiAttachedToUser, `${loginEmail} already has DDI ${mine.key}: detach it first`)
+        ? new LineFailure(PlanCodes.anotherSipDeviceAttachedToUser, `${loginEmail} already has device ${t.key(mine)}: detach it first`)
+        : new LineFailure(PlanCodes.anotherDdiAttachedToUser, `${loginEmail} already has DDI ${t.key(mine)}: detach it first`)
     }
     if (!subscriber) {
       throw table === 'sip_devices'
         ? new LineFailure(PlanCodes.sipDeviceForNonSubscriber, `${loginEmail} is not a Rainbow Voice subscriber: give a shortNumber to attach device ${key}`)
         : new LineFailure(PlanCodes.ddiForNonSubscriber, `${loginEmail} is not a Rainbow Voice subscriber: give a shortNumber to attach DDI ${key}`)
     }
-    return item.userId === userId ? undefined : item
+    return holder === slot && slot !== NONE ? NONE : item
   }
 
   /**
    * A device of another company is 2008 (the contract's code); a DDI of another company is "no such
    * DDI" (2014), like one that does not exist: the contract has no code that would reveal it.
    */
-  private find (table: VoiceTable, key: string): Item {
-    const item = this.items[table].get(key)
+  private find (table: VoiceTable, key: string): number {
+    const t = this.items[table]
+    const item = t.find(key)
     if (table === 'sip_devices') {
-      if (!item) throw new LineFailure(PlanCodes.sipDeviceNotFound, `no SIP device with MAC address ${key}`)
-      if (item.companyId !== this.companyId) throw new LineFailure(PlanCodes.sipDeviceInAnotherCompany, `SIP device ${key} belongs to another company`)
+      if (item === undefined) throw new LineFailure(PlanCodes.sipDeviceNotFound, `no SIP device with MAC address ${key}`)
+      if (!t.owned(item)) throw new LineFailure(PlanCodes.sipDeviceInAnotherCompany, `SIP device ${key} belongs to another company`)
       return item
     }
-    if (!item || item.companyId !== this.companyId) throw new LineFailure(PlanCodes.ddiNotFound, `no DDI ${key} in the company's Cloud PBX`)
+    if (item === undefined || !t.owned(item)) throw new LineFailure(PlanCodes.ddiNotFound, `no DDI ${key} in the company's Cloud PBX`)
     return item
   }
 
@@ -250,11 +364,34 @@ export class VoicePlanner {
     return this.ranges.some((r) => short.length === r.from.length && short >= r.from && short <= r.to)
   }
 
-  private setHolder (table: VoiceTable, item: Item, userId: string | null): void {
-    if (item.userId) this.held[table].delete(item.userId)
-    item.userId = userId
-    if (userId) this.held[table].set(userId, item)
+  /**
+   * The user's slot, made on first sight. `read`: the id comes from the inventory read, whose ids
+   * are slices of a page's text: a slice held would keep the whole page alive, a copy does not.
+   */
+  private slot (userId: string, read = false): number {
+    let slot = this.slots.get(userId)
+    if (slot !== undefined) return slot
+    slot = this.userIds.length
+    const id = read ? flat(userId) : userId
+    this.userIds.push(id)
+    this.shortOf.push(undefined)
+    this.slots.set(id, slot)
+    for (const t of ['sip_devices', 'ddi_numbers'] as const) this.held[t] = room(this.held[t], slot + 1)
+    return slot
   }
+
+  private setHolder (table: VoiceTable, item: number, slot: number): void {
+    const t = this.items[table]
+    const was = t.holder[item]!
+    if (was !== NONE) this.held[table][was] = NONE
+    t.holder[item] = slot
+    if (slot !== NONE) this.held[table][slot] = item
+  }
+}
+
+/** The same text in a string of its own (not a slice of a larger one), so that holding it holds nothing else. */
+function flat (s: string): string {
+  return s.length < 13 ? s : JSON.parse(JSON.stringify(s)) as string
 }
 
 /**

@@ -9,6 +9,7 @@ import { randomFillSync } from 'node:crypto'
 // import or check spent about a second on ids alone).
 const POOL = Buffer.alloc(8 * 512)
 let offset = POOL.length
+const ID_BYTES = Buffer.alloc(12)
 
 /** A Rainbow-looking id: 24 hex characters, time first (like a MongoDB ObjectId) so ids sort by creation. */
 export function newId (): string {
@@ -16,10 +17,12 @@ export function newId (): string {
     randomFillSync(POOL)
     offset = 0
   }
-  const time = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')
-  const id = time + POOL.toString('hex', offset, offset + 8)
+  // One toString of 12 bytes: the concatenation of two hex strings kept three strings per id alive
+  // (a 100,000-line check holds tens of thousands of new ids until its last line).
+  ID_BYTES.writeUInt32BE(Math.floor(Date.now() / 1000) >>> 0, 0)
+  POOL.copy(ID_BYTES, 4, offset, offset + 8)
   offset += 8
-  return id
+  return ID_BYTES.toString('hex')
 }
 
 export const ID_PATTERN = /^[0-9a-f]{24}$/

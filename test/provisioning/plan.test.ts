@@ -641,6 +641,34 @@ describe('planRows, rainbowvoice mode', () => {
     expect(entries[2]!.voice).toEqual({ attached: ['subscriber 8003'], detached: ['subscriber 8001'] })
     expect(entries[2]!.ops).toEqual([{ kind: 'subscribe', userId: holder.id, shortNumber: '8003', previous: '8001' }])
   })
+  it('a Cloud PBX of thousands of devices and DDIs: each is found by its own key and named and applied by its own id', async () => {
+    const n = 3000
+    const mac = (i: number) => ((i + 1) * 0x1f3d5b79a1 % 0xffffffffffff).toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:')
+    const ddi = (i: number) => `+332${90_000_000 + 331 * i}`
+    // newId-like ids (hex) and a few that are not, as the schema's char(24) allows
+    const id = (t: string, i: number) => i % 500 === 7 ? `${t}-odd-${i}`.padEnd(24, '.') : (t === 'd' ? 'd' : 'e') + i.toString(16).padStart(23, '0')
+    const inventory = voice({
+      ranges: [{ from: '0000', to: '9999' }],
+      services: [],
+      subscribers: [],
+      devices: [...Array.from({ length: n }, (_, i) => ({ id: id('d', i), companyId: CO, key: mac(i), userId: null })), { id: 'x1', companyId: OTHER_CO, key: 'ff:ff:ff:ff:ff:fe', userId: null }],
+      ddis: [...Array.from({ length: n }, (_, i) => ({ id: id('i', i), companyId: CO, key: ddi(i), userId: null })), { id: 'x2', companyId: OTHER_CO, key: '+33298300599', userId: null }],
+    })
+    expect(mac(0)).toMatch(/^00:/)
+    const lines = Array.from({ length: n }, (_, i) => `upsert;u${i}@example.com;;${String(i).padStart(4, '0')};${mac(i)};${ddi(i)};`)
+    const entries = await plan([HEADER, ...lines,
+      'upsert;late1@example.com;;9991;ff:ff:ff:ff:ff:fe;;',
+      'upsert;late2@example.com;;9992;;+33298300599;',
+      'upsert;late3@example.com;;9993;ff:ff:ff:ff:ff:fd;;',
+      `upsert;late4@example.com;;9994;${mac(5)};;`,
+    ], { users: [], voice: inventory }, { endpoint: 'rainbowvoice' })
+    for (let i = 0; i < n; i++) {
+      const e = entries[i]!
+      expect(e.voice).toEqual({ attached: [`subscriber ${String(i).padStart(4, '0')}`, `device ${mac(i)}`, `DDI ${ddi(i)}`], detached: [] })
+      expect(e.ops.slice(2).map((o) => 'itemId' in o ? o.itemId : undefined)).toEqual([id('d', i), id('i', i)])
+    }
+    expect(entries.slice(n).map((e) => e.errorCode)).toEqual([2008, 2014, 2007, 2009])
+  })
 })
 
 describe('the Planner fed batch by batch (the streamed check)', () => {
