@@ -128,9 +128,13 @@ export async function findLiveUsersByEmails (q: Queryable, loginEmails: readonly
  * them: a check of a file that names most of the company reads it whole instead of per batch.
  */
 export async function readCompanyUsersPage (db: Db, companyId: string, afterId: string, limit: number, fields: ReadonlyArray<keyof WritableUserFields>): Promise<PlannedUser[]> {
-  return pageAlongIndex(db, (tx) => manyRows<PlannedUser>(tx,
+  const users = await pageAlongIndex(db, (tx) => manyRows<PlannedUser>(tx,
     `SELECT u.id, u.company_id AS "companyId", u.login_email AS "loginEmail", u.role_rank AS "roleRank"${writableFieldsSelect('u', fields)}
        FROM users u WHERE u.company_id = $1 AND u.deleted_at IS NULL AND u.id > $2 ORDER BY u.id LIMIT $3`, [companyId, afterId, limit]))
+  // The caller's company id, not a copy per row (in place, so the rows keep their shape): planning
+  // holds every user read until the file's last line.
+  for (const u of users) u.companyId = companyId
+  return users
 }
 
 /**

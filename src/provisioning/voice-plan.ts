@@ -125,7 +125,6 @@ export class VoicePlanner {
   private readonly offers = new Map<string, Offer>()
   // Every user planning knows something of, by a slot number; what each holds in columns by slot.
   private readonly slots = new Map<string, number>()
-  private readonly userIds: string[] = []
   // The user's short number; null: known to have none, undefined: not known (a later snapshot does
   // not overwrite what planning knows).
   private readonly shortOf: Array<string | null | undefined> = []
@@ -371,9 +370,8 @@ export class VoicePlanner {
   private slot (userId: string, read = false): number {
     let slot = this.slots.get(userId)
     if (slot !== undefined) return slot
-    slot = this.userIds.length
+    slot = this.shortOf.length
     const id = read ? flat(userId) : userId
-    this.userIds.push(id)
     this.shortOf.push(undefined)
     this.slots.set(id, slot)
     for (const t of ['sip_devices', 'ddi_numbers'] as const) this.held[t] = room(this.held[t], slot + 1)
