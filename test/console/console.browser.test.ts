@@ -97,9 +97,12 @@ async function watchProgress (page: Page, shot?: string): Promise<{ status: stri
   let shotTaken = false
   const deadline = Date.now() + 120_000
   for (;;) {
+    // The status first: bar and status come from the same render, and a render after an ended one
+    // never goes back to Pending, so a bar read after an ended status is the final one (read the
+    // other way round, a render in between left a Pending bar, 1375 of 2000, beside "Terminated").
+    const status = await page.getByTestId('status').textContent()
     const bar = await page.locator('progress#bar').evaluate((el) => { const p = el as unknown as { value: number, max: number }; return { value: p.value, max: p.max } })
     seen.push(bar)
-    const status = await page.getByTestId('status').textContent()
     // The page's picture half-way when the run shows one, else at the end.
     if (shot && !shotTaken && ((bar.value > 0 && bar.value < bar.max) || status !== 'Pending')) {
       await page.screenshot({ path: shot })
