@@ -108,9 +108,13 @@ const MAC_DOTTED = /^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/
 const badMac = problem(C.invalidMacAddress, 'must be a MAC address (e.g. aa:bb:cc:dd:ee:02)')
 /** Colon, dash, dot (aabb.ccdd.eeff) or no separator, any case; stored lower case with colons (D18). */
 export const macAddress: Validator<string> = (v) => {
-  if (MAC_DOTTED.test(v)) return v.replaceAll('.', '').toLowerCase().replace(/(..)(?!$)/g, '$1:')
+  if (MAC_DOTTED.test(v)) return macFromHex(v.replaceAll('.', '').toLowerCase())
   if (!MAC.test(v)) return badMac
-  const hex = v.replace(/[:-]/g, '').toLowerCase()
+  return macFromHex(v.replace(/[:-]/g, '').toLowerCase())
+}
+
+/** Twelve lower-case hex digits as a MAC address is stored (D18): aa:bb:cc:dd:ee:02. */
+export function macFromHex (hex: string): string {
   return hex.replace(/(..)(?!$)/g, '$1:')
 }
 

@@ -1,8 +1,9 @@
 import type { CsvRow } from '../csv/types.js'
 import type { InventoryItem, NumberRange, VoiceInventory } from '../db/cloudpbx-repository.js'
 import type { VoiceCounts } from '../db/imports-repository.js'
-import { PlanCodes } from './codes.js'
+import { macFromHex } from '../csv/formats.js'
 import { ID_PATTERN } from '../util/ids.js'
+import { PlanCodes } from './codes.js'
 import { LineFailure } from './line-failure.js'
 
 export type VoiceTable = 'sip_devices' | 'ddi_numbers'
@@ -85,7 +86,7 @@ class ItemTable {
   /** The key as the CSV and the database write it. */
   key (i: number): string {
     const k = this.keys[i]!
-    return this.table === 'sip_devices' ? k.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:') : `+${k}`
+    return this.table === 'sip_devices' ? macFromHex(k.toString(16).padStart(12, '0')) : `+${k}`
   }
 
   owned (i: number): boolean {
