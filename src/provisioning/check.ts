@@ -140,7 +140,7 @@ const LIVE_EMAILS_HELD = 200_000
  */
 const THREADED_BYTES = 512 * 1024
 /** Serialised JSON handed to the deflater at once. */
-const PIECE_CHARS = 256 * 1024
+const PIECE_BYTES = 256 * 1024
 
 /**
  * A real dry run: parses and validates the file, plans every line against the current database
@@ -369,11 +369,13 @@ function mergeByLine (a: readonly LineError[], b: readonly LineError[]): LineErr
  * The elements of a JSON array, already serialised, deflated as they come by one zlib stream on
  * the thread pool: one per list, since a zlib state per piece cost as much memory as the pieces.
  */
-class JsonList {
+export class JsonList {
   private readonly deflater = createDeflateRaw({ level: 1 })
   private readonly chunks: Buffer[] = []
-  private strings: string[] = []
-  private chars = 0
+  // Each element is encoded into the piece as it comes: joining the texts first and encoding the
+  // whole (one more copy of 256 KB per piece) took 30 % more time.
+  private piece = Buffer.allocUnsafe(PIECE_BYTES)
+  private used = 0
   private bytes = 0
   private empty = true
 
@@ -382,9 +384,16 @@ class JsonList {
   }
 
   add (json: string): void {
-    this.strings.push(json)
-    this.chars += json.length
-    if (this.chars >= PIECE_CHARS) this.flush()
+    // At most 3 bytes of UTF-8 per UTF-16 unit, and the comma.
+    const most = 3 * json.length + 1
+    if (this.used + most > this.piece.length) this.flush()
+    if (most > this.piece.length) {
+      this.write(Buffer.from(this.empty ? json : `,${json}`))
+    } else {
+      if (!this.empty) this.piece[this.used++] = 0x2c
+      this.used += this.piece.write(json, this.used)
+    }
+    this.empty = false
   }
 
   async finish (): Promise<Piece> {
@@ -400,13 +409,15 @@ class JsonList {
   }
 
   private flush (): void {
-    if (this.strings.length === 0) return
-    // Encoded once: Buffer.byteLength and then write(text) each walked the 256 KB of text.
-    const bytes = Buffer.from((this.empty ? '' : ',') + this.strings.join(','))
+    if (this.used === 0) return
+    // The deflater holds the piece until the thread pool has read it: the next one is a new buffer.
+    this.write(this.piece.subarray(0, this.used))
+    this.piece = Buffer.allocUnsafe(PIECE_BYTES)
+    this.used = 0
+  }
+
+  private write (bytes: Buffer): void {
     this.bytes += bytes.length
     this.deflater.write(bytes)
-    this.empty = false
-    this.strings = []
-    this.chars = 0
   }
 }

@@ -93,6 +93,7 @@ const same = (cell: string) => cell
 
 /** businessPhone{n} is the user's n-th landline entry, mobilePhone{n} its n-th mobile one. */
 function phoneNumbers (v: RowValues, applyEmpty: boolean, existing: Existing): PhoneEntry[] | undefined {
+  if (!v.businessPhones && !v.mobilePhones) return undefined
   const old = existing?.phoneNumbers ?? []
   const oldLandlines = old.filter((p) => p.deviceType !== 'mobile')
   const oldMobiles = old.filter((p) => p.deviceType === 'mobile')
@@ -125,7 +126,18 @@ export function diffFields (requested: UserFields, current: PlannedUser | undefi
 export function sameValue (a: unknown, b: unknown): boolean {
   if (a === b) return true
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false
+  // Lists of text (tags, services) are most of what a line compares: element by element.
+  if (Array.isArray(a) && Array.isArray(b) && isFlatList(a) && isFlatList(b)) {
+    if (a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+    return true
+  }
   return canonical(a) === canonical(b)
+}
+
+function isFlatList (list: readonly unknown[]): boolean {
+  for (const x of list) if (x !== null && typeof x === 'object') return false
+  return true
 }
 
 /** jsonb does not keep key order: compare objects with sorted keys. */

@@ -93,8 +93,18 @@ class ItemTable {
     return this.own[i] === 1
   }
 
+  /** Digit by digit: a MAC address (aa:bb:cc:dd:ee:02, as stored) in base 16, an E.164 number (+33…) in base 10. */
   private keyOf (text: string): number {
-    return this.table === 'sip_devices' ? parseInt(text.replaceAll(':', ''), 16) : Number(text.slice(1))
+    let k = 0
+    if (this.table === 'sip_devices') {
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i)
+        if (c !== 58) k = k * 16 + (c <= 57 ? c - 48 : (c | 32) - 87)
+      }
+      return k
+    }
+    for (let i = 1; i < text.length; i++) k = k * 10 + text.charCodeAt(i) - 48
+    return k
   }
 
   /** Where the key is, or the empty place where it would go. */
@@ -215,19 +225,19 @@ export class VoicePlanner {
         plan.attached.push(`subscriber ${subscribe.shortNumber}`)
         if (subscribe.previous !== null) plan.detached.push(`subscriber ${subscribe.previous}`)
       }
-      if (device !== NONE) this.hold('sip_devices', device, to, uid, ops, plan)
-      if (ddi !== NONE) this.hold('ddi_numbers', ddi, to, uid, ops, plan)
+      if (device !== NONE) this.hold('sip_devices', device, v.macAddress!, to, uid, ops, plan)
+      if (ddi !== NONE) this.hold('ddi_numbers', ddi, v.ddiE164Number!, to, uid, ops, plan)
       for (const name of licences.added) { this.offers.get(name)!.used++; plan.attached.push(`service ${name}`) }
       for (const name of licences.removed) { this.offers.get(name)!.used--; plan.detached.push(`service ${name}`) }
       return { ops, plan }
     }
   }
 
-  private hold (table: VoiceTable, item: number, slot: number, userId: string, ops: VoiceOp[], plan: VoicePlan): void {
+  /** `key`: the line's cell, which names the item as its key would be written back (both normalised). */
+  private hold (table: VoiceTable, item: number, key: string, slot: number, userId: string, ops: VoiceOp[], plan: VoicePlan): void {
     this.setHolder(table, item, slot)
-    const t = this.items[table]
-    ops.push({ kind: 'hold', table, itemId: t.id(item), userId })
-    plan.attached.push(`${label[table]} ${t.key(item)}`)
+    ops.push({ kind: 'hold', table, itemId: this.items[table].id(item), userId })
+    plan.attached.push(`${label[table]} ${key}`)
   }
 
   /**
