@@ -209,7 +209,12 @@ export class Planner {
   // Object.assign onto the fresh part, not { ...base, ...part }: merging two spreads cost about
   // 5 µs a line, the largest cost of planning a 100,000-line file.
   private entry (row: CsvRow, part: Omit<PlanEntry, 'lineNumber' | 'action' | 'loginEmail' | 'status'>): PlanEntry {
-    return Object.assign(part, { lineNumber: row.lineNumber, action: row.action, loginEmail: row.loginEmail, status: 'success' as const })
+    const e = part as PlanEntry
+    e.lineNumber = row.lineNumber
+    e.action = row.action
+    e.loginEmail = row.loginEmail
+    e.status = 'success'
+    return e
   }
 
   private companyUser (loginEmail: string): UserState {
@@ -249,13 +254,17 @@ export class Planner {
     const password = row.values.password ?? null
     // Never the value, and never `from: null`: that would say the user had no password.
     if (password) changes.password = { from: 'hidden', to: 'changed' }
-    const changed = Object.keys(changes).length > 0
-    const changedFields = Object.fromEntries(Object.keys(changes).filter((k) => k !== 'password').map((k) => [k, fields[k as keyof UserFields]])) as UserFields
+    let changed = false
+    const changedFields: UserFields = {}
+    for (const k in changes) {
+      changed = true
+      if (k !== 'password') (changedFields as Record<string, unknown>)[k] = fields[k as keyof UserFields]
+    }
     return {
       outcome: changed ? 'update' as const : 'unchanged' as const,
       userId: user.id,
       changes,
-      ops: changed ? [{ kind: 'updateUser' as const, userId: user.id, fields: changedFields, password }] : [],
+      ops: changed ? [{ kind: 'updateUser' as const, userId: user.id, fields: changedFields, password }] as Op[] : [],
     }
   }
 
@@ -330,11 +339,14 @@ export class Planner {
     const requested = requestedFields(row.values, false, existing?.row)
     const after = requested.services ?? before
     const commit = this.voice.upsert(row, existing?.id, { before, after }, existing ? this.heldBy(existing.id).length > 0 : false)
-    const user = existing ? this.update(row, existing, false, requested) : this.create(row, requested)
-    const state = this.users.get(row.loginEmail)!
-    const voice = commit(state.id)
-    const outcome: Outcome = user.outcome === 'unchanged' && voice.ops.length > 0 ? 'attach' : user.outcome
-    return this.entry(row, Object.assign(user, { outcome, userId: existing ? state.id : undefined, voice: voice.plan, ops: [...user.ops, ...voice.ops] }))
+    const user: Omit<PlanEntry, 'lineNumber' | 'action' | 'loginEmail' | 'status'> = existing ? this.update(row, existing, false, requested) : this.create(row, requested)
+    const id = existing ? existing.id : this.users.get(row.loginEmail)!.id
+    const voice = commit(id)
+    if (user.outcome === 'unchanged' && voice.ops.length > 0) user.outcome = 'attach'
+    user.userId = existing ? id : undefined
+    user.voice = voice.plan
+    for (const op of voice.ops) user.ops.push(op)
+    return this.entry(row, user)
   }
 
   private attach (row: CsvRow, user: UserState, force: boolean): { outcome: Outcome, userId: string, device: DevicePlan, ops: Op[] } {

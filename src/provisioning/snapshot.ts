@@ -37,8 +37,15 @@ export interface SnapshotOptions {
  * and the company's PBXs unless `pbxs` is false (a streamed check reads those once, not per batch).
  */
 export async function loadSnapshot (q: Queryable, companyId: string, rows: readonly CsvRow[], { pbxs = true, live, voice = false, voiceHead = true, cloudPbxExists = false, wholeInventory, wholeUsers }: SnapshotOptions = {}): Promise<Snapshot> {
-  const emails = [...new Set(rows.filter((r) => r.valid && r.loginEmail && (live === undefined || live.has(r.loginEmail)) && wholeUsers?.knowsUser(r.loginEmail) !== true).map((r) => r.loginEmail))]
-  const shorts = [...new Set(rows.flatMap((r) => r.values.pbxShortNumber ? [r.values.pbxShortNumber] : []))]
+  // Plain loops: this runs for every batch of a file of hundreds of thousands of lines.
+  const emailSet = new Set<string>()
+  const shortSet = new Set<string>()
+  for (const r of rows) {
+    if (r.valid && r.loginEmail && (live === undefined || live.has(r.loginEmail)) && wholeUsers?.knowsUser(r.loginEmail) !== true) emailSet.add(r.loginEmail)
+    if (r.values.pbxShortNumber) shortSet.add(r.values.pbxShortNumber)
+  }
+  const emails = [...emailSet]
+  const shorts = [...shortSet]
   const users: Snapshot['users'] = []
   // Chunked, with a macrotask turn between queries: PGlite answers on the event loop, and one
   // 100,000-element lookup blocked it for over a second.
@@ -50,21 +57,31 @@ export async function loadSnapshot (q: Queryable, companyId: string, rows: reado
     if (i + SNAPSHOT_BATCH < emails.length) await new Promise((resolve) => setImmediate(resolve))
   }
   // create and update never read or free the numbers a user holds: only the other actions need them.
-  const touchingNumbers = new Set(rows.filter((r) => r.action !== 'create' && r.action !== 'update').map((r) => r.loginEmail))
-  const holderIds = users.filter((u) => u.companyId === companyId && touchingNumbers.has(u.loginEmail)).map((u) => u.id)
+  const holderIds: string[] = []
+  if (users.length > 0) {
+    const touchingNumbers = new Set<string>()
+    for (const r of rows) if (r.action !== 'create' && r.action !== 'update') touchingNumbers.add(r.loginEmail)
+    for (const u of users) if (u.companyId === companyId && touchingNumbers.has(u.loginEmail)) holderIds.push(u.id)
+  }
   const [numbers, companyPbxIds] = await Promise.all([
     findNumbersInvolved(q, companyId, shorts, holderIds),
     // The company's PBXs only tell a line naming a pbxId whether that PBX is the company's.
     pbxs && rows.some((r) => r.values.pbxId) ? listCompanyPbxIds(q, companyId) : [],
   ])
   if (!withVoice) return { users, numbers, companyPbxIds }
-  const named = (key: 'shortNumber' | 'macAddress' | 'ddiE164Number') => [...new Set(rows.flatMap((r) => r.values[key] ? [r.values[key]] : []))]
-  const unknown = (table: 'sip_devices' | 'ddi_numbers', keys: string[]) => wholeInventory ? keys.filter((k) => !wholeInventory.knowsVoiceItem(table, k)) : keys
+  const named = (key: 'shortNumber' | 'macAddress' | 'ddiE164Number', table?: 'sip_devices' | 'ddi_numbers') => {
+    const keys = new Set<string>()
+    for (const r of rows) {
+      const k = r.values[key]
+      if (k && (table === undefined || wholeInventory?.knowsVoiceItem(table, k) !== true)) keys.add(k)
+    }
+    return [...keys]
+  }
   const userIds = wholeInventory ? [] : users.filter((u) => u.companyId === companyId).map((u) => u.id)
   const inventory = await loadVoiceInventory(q, companyId, {
     shortNumbers: wholeInventory ? [] : named('shortNumber'),
-    macs: unknown('sip_devices', named('macAddress')),
-    ddis: unknown('ddi_numbers', named('ddiE164Number')),
+    macs: named('macAddress', 'sip_devices'),
+    ddis: named('ddiE164Number', 'ddi_numbers'),
     userIds,
   }, voiceHead, cloudPbxExists)
   return { users, numbers, companyPbxIds, voice: inventory }
