@@ -216,7 +216,7 @@ export class VoicePlanner {
     return (uid) => {
       const ops: VoiceOp[] = []
       const plan: VoicePlan = { attached: [], detached: [] }
-      const to = this.slot(uid)
+      const to = slot !== NONE ? slot : this.slot(uid)
       if (subscribe) {
         if (subscribe.previous !== null) this.holderOf.set(subscribe.previous, NONE)
         this.shortOf[to] = subscribe.shortNumber
