@@ -20,7 +20,7 @@ const NAMED_AS_IS = new Set<string>([...SCALARS, ...NOT_SCALAR])
 export function fieldsNamed (rows: ReadonlyArray<{ values: RowValues }>): Array<keyof UserFields> {
   const keys = new Set<keyof UserFields>()
   for (const row of rows) {
-    for (const key of Object.keys(row.values)) {
+    for (const key in row.values) {
       if (NAMED_AS_IS.has(key)) keys.add(key as keyof UserFields)
       else if (key === 'businessPhones' || key === 'mobilePhones') keys.add('phoneNumbers')
     }
@@ -73,20 +73,20 @@ export function requestedFields (v: RowValues, applyEmpty: boolean, existing: Ex
  */
 function mergeCells<T> (cells: ReadonlyArray<string | null> | undefined, old: readonly T[], applyEmpty: boolean, make: (cell: string, old: T | undefined) => T): T[] | undefined {
   if (!cells) return undefined
-  const merged: Array<T | undefined> = [...old]
+  // One pass, one list: this runs for every indexed family of every line.
+  const merged: T[] = []
   let touched = false
-  for (let i = 0; i < cells.length; i++) {
-    const cell = cells[i]
-    if (cell === null || cell === undefined) continue
-    if (cell !== '') {
-      merged[i] = make(cell, old[i])
+  for (let i = 0; i < cells.length || i < old.length; i++) {
+    const cell = i < cells.length ? cells[i] : null
+    if (cell !== null && cell !== undefined && cell !== '') {
+      merged.push(make(cell, old[i]))
       touched = true
-    } else if (applyEmpty && i < old.length) {
-      merged[i] = undefined
-      touched = true
+    } else if (i < old.length) {
+      if (cell === '' && applyEmpty) touched = true
+      else merged.push(old[i] as T)
     }
   }
-  return touched ? merged.filter((x): x is T => x !== undefined) : undefined
+  return touched ? merged : undefined
 }
 
 const same = (cell: string) => cell
@@ -115,7 +115,8 @@ export type FieldChanges = Record<string, { from: unknown, to: unknown }>
 /** The fields whose value would change, as old → new. */
 export function diffFields (requested: UserFields, current: PlannedUser | undefined): FieldChanges {
   const changes: FieldChanges = {}
-  for (const [key, to] of Object.entries(requested)) {
+  for (const key in requested) {
+    const to = requested[key as keyof UserFields]
     const from = current ? (current as unknown as Record<string, unknown>)[key] ?? null : null
     if (!sameValue(from, to)) changes[key] = { from, to }
   }

@@ -25,6 +25,8 @@ export interface Profile { name: string, valid: boolean, assignedBefore?: number
 
 const label = { sip_devices: 'device', ddi_numbers: 'DDI' } as const
 const NONE = -1
+/** Shared, never written: most lines add or remove no licence. */
+const NO_NAMES: string[] = []
 
 /** An Int32Array of at least `n` elements, the new ones NONE. */
 function room (a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
@@ -212,7 +214,7 @@ export class VoicePlanner {
     const subscriber = current !== undefined || subscribe !== undefined
     const device = this.toHold('sip_devices', v.macAddress ?? null, slot, subscriber, row.loginEmail)
     const ddi = this.toHold('ddi_numbers', v.ddiE164Number ?? null, slot, subscriber, row.loginEmail)
-    const licences = services ? this.licences(services.before, services.after, v.services ?? []) : { added: [], removed: [] }
+    const licences = services ? this.licences(services.before, services.after, v.services ?? NO_NAMES) : { added: NO_NAMES, removed: NO_NAMES }
     return (uid) => {
       const ops: VoiceOp[] = []
       const plan: VoicePlan = { attached: [], detached: [] }
@@ -297,11 +299,20 @@ export class VoicePlanner {
     for (const name of cells) {
       if (name && !this.offers.has(name)) throw new LineFailure(PlanCodes.unknownService, `no service offer "${name}" in the company's Cloud PBX`)
     }
-    // A user has a few services: arrays and includes, not Sets (this runs for every line).
-    const added: string[] = []
-    const removed: string[] = []
-    for (const n of after) if (!before.includes(n) && !added.includes(n) && this.offers.has(n)) added.push(n)
-    for (const n of before) if (!after.includes(n) && !removed.includes(n) && this.offers.has(n)) removed.push(n)
+    // A user has a few services: arrays and includes, not Sets, and no list when there is nothing
+    // to list (this runs for every line).
+    let added: string[] = NO_NAMES
+    let removed: string[] = NO_NAMES
+    for (const n of after) {
+      if (before.includes(n) || added.includes(n) || !this.offers.has(n)) continue
+      if (added === NO_NAMES) added = []
+      added.push(n)
+    }
+    for (const n of before) {
+      if (after.includes(n) || removed.includes(n) || !this.offers.has(n)) continue
+      if (removed === NO_NAMES) removed = []
+      removed.push(n)
+    }
     for (const name of added) {
       const offer = this.offers.get(name)!
       if (offer.used >= offer.licences) offer.refused++
