@@ -126,12 +126,16 @@ export class Planner {
   private readonly byShort = new Map<string, PhoneNumberRow[]>()
   private readonly byHolder = new Map<string, Set<PhoneNumberRow>>()
   private readonly pbxIds = new Set<string>()
-  // The rank of each holder a number may be taken from, known or planned (a user created by the file is a plain user).
+  // The rank of each holder a number may be taken from, known or planned (a user created by the file
+  // is a plain user). Only `attach` reads it, which a Rainbow Voice file never runs: there it stays
+  // empty (150,000 entries for a 100,000-line file otherwise).
   private readonly rankById = new Map<string, number>()
+  private readonly ranks: boolean
   private readonly voice: VoicePlanner
 
   constructor (snapshot: Snapshot, private readonly opts: PlanOptions) {
     this.voice = new VoicePlanner(opts.companyId)
+    this.ranks = opts.mode !== 'rainbowvoice'
     this.add(snapshot)
   }
 
@@ -145,10 +149,10 @@ export class Planner {
       // The company's own id rather than a copy per user: a large company's rows hold tens of thousands.
       const companyId = u.companyId === this.opts.companyId ? this.opts.companyId : u.companyId
       this.users.set(u.loginEmail, { id: u.id, companyId, rank: u.roleRank, row: u })
-      this.rankById.set(u.id, u.roleRank)
+      if (this.ranks) this.rankById.set(u.id, u.roleRank)
     }
     for (const n of more.numbers) {
-      if (n.userId && n.holderRank != null && !this.rankById.has(n.userId)) this.rankById.set(n.userId, n.holderRank)
+      if (this.ranks && n.userId && n.holderRank != null && !this.rankById.has(n.userId)) this.rankById.set(n.userId, n.holderRank)
       if (this.byId.has(n.id)) continue
       this.byId.add(n.id)
       // A copy: planning moves numbers between holders without touching the snapshot.
@@ -240,7 +244,7 @@ export class Planner {
     const userId = newId()
     // A CSV never grants a role: whoever sends it, a created user is a plain user.
     this.users.set(row.loginEmail, { id: userId, companyId: this.opts.companyId, rank: 0, row: undefined })
-    this.rankById.set(userId, 0)
+    if (this.ranks) this.rankById.set(userId, 0)
     // A new user has no old values: naming the fields says it all, at a fraction of the size.
     const set = Object.keys(fields)
     if (row.values.password) set.push('password')
