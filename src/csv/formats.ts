@@ -107,7 +107,10 @@ const MAC = /^[0-9A-Fa-f]{2}([:-]?)[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}$/
 const MAC_DOTTED = /^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/
 const badMac = problem(C.invalidMacAddress, 'must be a MAC address (e.g. aa:bb:cc:dd:ee:02)')
 /** Colon, dash, dot (aabb.ccdd.eeff) or no separator, any case; stored lower case with colons (D18). */
+// As stored: most files write MAC addresses this way already, and it is kept as it is.
+const MAC_STORED = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/
 export const macAddress: Validator<string> = (v) => {
+  if (MAC_STORED.test(v)) return v
   if (MAC_DOTTED.test(v)) return macFromHex(v.replaceAll('.', '').toLowerCase())
   if (!MAC.test(v)) return badMac
   return macFromHex(v.replace(/[:-]/g, '').toLowerCase())
@@ -115,7 +118,7 @@ export const macAddress: Validator<string> = (v) => {
 
 /** Twelve lower-case hex digits as a MAC address is stored (D18): aa:bb:cc:dd:ee:02. */
 export function macFromHex (hex: string): string {
-  return hex.replace(/(..)(?!$)/g, '$1:')
+  return `${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${hex.slice(6, 8)}:${hex.slice(8, 10)}:${hex.slice(10, 12)}`
 }
 
 const SCIENTIFIC = /^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$/
