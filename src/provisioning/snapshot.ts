@@ -69,6 +69,7 @@ export async function loadSnapshot (q: Queryable, companyId: string, rows: reado
     pbxs && rows.some((r) => r.values.pbxId) ? listCompanyPbxIds(q, companyId) : [],
   ])
   if (!withVoice) return { users, numbers, companyPbxIds }
+  // The keys the lines name; with a table, only those planning does not hold already.
   const named = (key: 'shortNumber' | 'macAddress' | 'ddiE164Number', table?: 'sip_devices' | 'ddi_numbers') => {
     const keys = new Set<string>()
     for (const r of rows) {
