@@ -106,9 +106,9 @@ const MAC = /^[0-9A-Fa-f]{2}([:-]?)[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}$/
 // Cisco's notation, three dot-separated groups of four: aabb.ccdd.eeff.
 const MAC_DOTTED = /^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/
 const badMac = problem(C.invalidMacAddress, 'must be a MAC address (e.g. aa:bb:cc:dd:ee:02)')
-/** Colon, dash, dot (aabb.ccdd.eeff) or no separator, any case; stored lower case with colons (D18). */
 // As stored: most files write MAC addresses this way already, and it is kept as it is.
 const MAC_STORED = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/
+/** Colon, dash, dot (aabb.ccdd.eeff) or no separator, any case; stored lower case with colons (D18). */
 export const macAddress: Validator<string> = (v) => {
   if (MAC_STORED.test(v)) return v
   if (MAC_DOTTED.test(v)) return macFromHex(v.replaceAll('.', '').toLowerCase())
