@@ -152,7 +152,7 @@ export async function runCheckBench (opts: CheckBenchOptions): Promise<void> {
 
     console.log(`baseline (a): ${best.rows} rows (${best.invalid} invalid), runs around the checks ${runs.map((r) => secs(r.ms)).join(', ')}, best ${secs(best.ms)} (${(bytes.length / 1e6 / (best.ms / 1000)).toFixed(1)} MB/s)`)
     console.log(`check (b): HTTP ${answer.status}, runs ${checks.map((c) => secs(c.checkMs)).join(', ')}, best ${secs(checkMs)}, answer ${mb(answer.bytes)} with ${answer.planEntries} plan entries (${(bytes.length / 1e6 / (checkMs / 1000)).toFixed(1)} MB/s of CSV)`)
-    console.log(`rss: before ${mb(rssBefore)}, peak ${mb(rss.peak)} (growth ${mb(rssGrowth)} = ${rssRatio.toFixed(2)} x file; the larger of the two checks), ${rss.samples} samples every 20 ms, peak at +${secs(rss.peakAtMs - (started - rss.startedAt))}`)
+    console.log(`rss: before ${mb(rssBefore)}, peak ${mb(rss.peak)} (growth ${mb(rssGrowth)} = ${rssRatio.toFixed(2)} x file; the larger of the two checks; each: ${checks.map((c) => mb(c.rss.peak - c.rssBefore)).join(', ')}), ${rss.samples} samples every 20 ms, peak at +${secs(rss.peakAtMs - (started - rss.startedAt))}`)
     console.log(`health: ${health.latencies.length} requests (${health.failures} failed), p50 ${p(0.5).toFixed(2)} ms, p99 ${p(0.99).toFixed(2)} ms, max ${p(1).toFixed(1)} ms; ` +
       `${slow.length} over ${TARGET_HEALTH_P99_MS} ms, together ${secs(slow.reduce((s, l) => s + l, 0))} of the checks' ${secs(checks.reduce((t, c) => t + c.checkMs, 0))}`)
     const c = fastest.cpuMs
