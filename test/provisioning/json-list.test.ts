@@ -1,3 +1,4 @@
+import { setImmediate as turn } from 'node:timers/promises'
 import { inflateRawSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { JsonList } from '../../src/provisioning/check.js'
@@ -27,6 +28,19 @@ describe('JsonList', () => {
     const text = await inflated(list)
     expect(text).toBe(elements.join(','))
     expect(JSON.parse(`[${text}]`)).toHaveLength(20_001)
+  })
+
+  // As in a check, the event loop turns between batches: the deflater hands pieces back, and the
+  // list writes into them again. A piece written again before the deflater read it would show here.
+  it('gives back every element when pieces are written again between turns of the event loop', async () => {
+    const list = new JsonList()
+    const elements: string[] = []
+    for (let i = 0; i < 60_000; i++) {
+      elements.push(JSON.stringify({ lineNumber: i + 2, loginEmail: `user${i}@example.com`, firstName: 'Zoé €'.repeat(1 + (i % 9)) }))
+      list.add(elements[i]!)
+      if (i % 500 === 0) await turn()
+    }
+    expect(await inflated(list)).toBe(elements.join(','))
   })
 
   it('starts with a large element, and an empty list is empty', async () => {
